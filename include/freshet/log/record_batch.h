@@ -1,0 +1,94 @@
+#pragma once
+// Encoding and decoding of Kafka RecordBatch v2 (layout in segment_format.h).
+// Both are allocation-free on the hot path: BatchBuilder appends into a caller-owned,
+// reusable buffer; BatchView and RecordIterator read in place (from a segment mapping).
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "freshet/base/ids.h"
+#include "freshet/base/result.h"
+
+namespace freshet::log {
+
+struct RecordIn {
+  std::optional<std::string_view> key;  // nullopt = null key
+  std::string_view value;
+  TimestampMs timestamp;
+};
+
+// Builds one uncompressed batch in `out` (appended to, not cleared). Usage:
+//   BatchBuilder b(buf, base_ts); b.add(...)...; b.finish(base_offset);
+// The base offset may be patched later with set_base_offset() before the bytes are stored.
+class BatchBuilder {
+ public:
+  BatchBuilder(std::string& out, TimestampMs base_timestamp);
+  void add(std::optional<std::string_view> key, std::string_view value, TimestampMs timestamp);
+  // Writes the header and CRC. Returns the batch's size in bytes.
+  size_t finish(Offset base_offset);
+  uint32_t count() const { return count_; }
+
+ private:
+  std::string& out_;
+  size_t start_;
+  TimestampMs base_ts_;
+  TimestampMs max_ts_;
+  uint32_t count_ = 0;
+};
+
+// One record inside a batch; views point into the batch's bytes.
+struct RecordView {
+  Offset offset;
+  TimestampMs timestamp;
+  std::optional<std::string_view> key;
+  std::optional<std::string_view> value;
+};
+
+// A validated view of one batch in memory. The bytes must outlive the view.
+class BatchView {
+ public:
+  // Checks the header and the CRC. Errors are kCorruption with the reason; `available` is
+  // how many bytes may be read from `data`.
+  static Result<BatchView> parse(const char* data, size_t available);
+  // Reads only the header fields without checking the CRC (for indexes and scans).
+  static Offset peek_base_offset(const char* data);
+  static uint32_t peek_batch_length(const char* data);
+
+  Offset base_offset() const;
+  Offset last_offset() const;
+  TimestampMs max_timestamp() const;
+  uint32_t record_count() const;
+  size_t size() const { return size_; }
+  const char* data() const { return data_; }
+  bool compressed() const;
+
+  class Iterator {
+   public:
+    // Decodes the next record; false at the end. A malformed record ends the iteration and
+    // sets error().
+    bool next(RecordView& out);
+    const std::optional<Error>& error() const { return error_; }
+
+   private:
+    friend class BatchView;
+    const char* p_ = nullptr;
+    const char* end_ = nullptr;
+    Offset base_{0};
+    TimestampMs base_ts_ = 0;
+    uint32_t left_ = 0;
+    std::optional<Error> error_;
+  };
+  Iterator records() const;
+
+ private:
+  const char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Sets the base offset of an encoded batch in place (the CRC does not cover it).
+void set_base_offset(char* batch, Offset base);
+
+}  // namespace freshet::log

@@ -1,0 +1,34 @@
+#pragma once
+// The process: wires the configured topics, sources, queries and sinks onto the shards and
+// runs them until every bounded input is done, a signal arrives, or --duration passes.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "freshet/base/diagnostic.h"
+#include "freshet/base/result.h"
+#include "freshet/config/config.h"
+#include "freshet/query/plan.h"
+
+namespace freshet::server {
+
+using Plans = std::map<std::string, std::shared_ptr<const query::Plan>>;
+
+// Compiles every query of the config; errors are appended to `diags` with YAML positions.
+Plans compile_queries(const config::Config& config, std::vector<Diagnostic>& diags);
+
+struct RunOptions {
+  std::optional<DurationMs> duration;  // stop after this long (like SIGTERM)
+  bool reset = false;                  // delete the log and truncate outputs first
+};
+
+class Server;
+
+// Runs the pipeline on the calling thread's behalf (shards run on their own threads; this
+// thread waits for signals). Returns the process exit code.
+int run(config::Config config, Plans plans, RunOptions options);
+
+}  // namespace freshet::server

@@ -1,0 +1,155 @@
+#include "freshet/log/record_batch.h"
+
+#include <algorithm>
+
+#include "freshet/base/crc32c.h"
+#include "freshet/log/segment_format.h"
+#include "varint.h"
+
+namespace freshet::log {
+
+using detail::get_varlong;
+using detail::load_be;
+using detail::put_varlong;
+using detail::store_be;
+
+BatchBuilder::BatchBuilder(std::string& out, TimestampMs base_timestamp)
+    : out_(out), start_(out.size()), base_ts_(base_timestamp), max_ts_(base_timestamp) {
+  out_.append(kBatchHeaderSize, '\0');
+}
+
+void BatchBuilder::add(std::optional<std::string_view> key, std::string_view value,
+                       TimestampMs timestamp) {
+  const int64_t ts_delta = timestamp - base_ts_;
+  const int64_t key_len = key ? static_cast<int64_t>(key->size()) : -1;
+  const auto value_len = static_cast<int64_t>(value.size());
+  // The length prefix is the size of what follows it, so compute it before writing.
+  size_t body = 1 + detail::varlong_size(ts_delta) + detail::varlong_size(count_) +
+                detail::varlong_size(key_len) + (key ? key->size() : 0) +
+                detail::varlong_size(value_len) + value.size() + detail::varlong_size(0);
+  put_varlong(out_, static_cast<int64_t>(body));
+  out_.push_back('\0');  // attributes
+  put_varlong(out_, ts_delta);
+  put_varlong(out_, count_);
+  put_varlong(out_, key_len);
+  if (key) out_.append(*key);
+  put_varlong(out_, value_len);
+  out_.append(value);
+  put_varlong(out_, 0);  // no headers
+  max_ts_ = std::max(max_ts_, timestamp);
+  ++count_;
+}
+
+size_t BatchBuilder::finish(Offset base_offset) {
+  char* h = out_.data() + start_;
+  const size_t size = out_.size() - start_;
+  store_be<int64_t>(h, base_offset.value());
+  store_be<int32_t>(h + kBatchLengthOffset, static_cast<int32_t>(size - 12));
+  store_be<int32_t>(h + 12, 0);  // partition leader epoch
+  h[kMagicOffset] = kMagicV2;
+  store_be<int16_t>(h + kAttributesOffset, 0);
+  store_be<int32_t>(h + kLastOffsetDeltaOffset, static_cast<int32_t>(count_ == 0 ? 0 : count_ - 1));
+  store_be<int64_t>(h + kBaseTimestampOffset, base_ts_);
+  store_be<int64_t>(h + kMaxTimestampOffset, max_ts_);
+  store_be<int64_t>(h + kProducerIdOffset, -1);
+  store_be<int16_t>(h + 51, -1);
+  store_be<int32_t>(h + 53, -1);
+  store_be<int32_t>(h + kRecordCountOffset, static_cast<int32_t>(count_));
+  store_be<uint32_t>(h + kCrcOffset,
+                     crc32c(0, h + kAttributesOffset, size - kAttributesOffset));
+  return size;
+}
+
+void set_base_offset(char* batch, Offset base) { store_be<int64_t>(batch, base.value()); }
+
+Offset BatchView::peek_base_offset(const char* data) { return Offset(load_be<int64_t>(data)); }
+uint32_t BatchView::peek_batch_length(const char* data) {
+  return load_be<uint32_t>(data + kBatchLengthOffset);
+}
+
+Result<BatchView> BatchView::parse(const char* data, size_t available) {
+  if (available < kBatchHeaderSize)
+    return make_error(ErrorCode::kCorruption, "batch header truncated: {} of {} bytes", available,
+                      kBatchHeaderSize);
+  const uint32_t length = peek_batch_length(data);
+  if (length < kMinBatchLength)
+    return make_error(ErrorCode::kCorruption, "batch length {} below the minimum {}", length,
+                      kMinBatchLength);
+  const size_t size = size_t{length} + 12;
+  if (size > available)
+    return make_error(ErrorCode::kCorruption, "batch truncated: {} of {} bytes", available, size);
+  if (data[kMagicOffset] != kMagicV2)
+    return make_error(ErrorCode::kCorruption, "unsupported magic {}", int{data[kMagicOffset]});
+  const uint32_t stored = load_be<uint32_t>(data + kCrcOffset);
+  const uint32_t actual = crc32c(0, data + kAttributesOffset, size - kAttributesOffset);
+  if (stored != actual)
+    return make_error(ErrorCode::kCorruption, "batch crc mismatch: stored {:08x}, computed {:08x}",
+                      stored, actual);
+  BatchView v;
+  v.data_ = data;
+  v.size_ = size;
+  return v;
+}
+
+Offset BatchView::base_offset() const { return peek_base_offset(data_); }
+Offset BatchView::last_offset() const {
+  return base_offset() + load_be<int32_t>(data_ + kLastOffsetDeltaOffset);
+}
+TimestampMs BatchView::max_timestamp() const { return load_be<int64_t>(data_ + kMaxTimestampOffset); }
+uint32_t BatchView::record_count() const { return load_be<uint32_t>(data_ + kRecordCountOffset); }
+bool BatchView::compressed() const {
+  return (load_be<uint16_t>(data_ + kAttributesOffset) & kCompressionMask) != 0;
+}
+
+BatchView::Iterator BatchView::records() const {
+  Iterator it;
+  it.p_ = data_ + kBatchHeaderSize;
+  it.end_ = data_ + size_;
+  it.base_ = base_offset();
+  it.base_ts_ = load_be<int64_t>(data_ + kBaseTimestampOffset);
+  it.left_ = record_count();
+  if (compressed()) {
+    it.left_ = 0;
+    it.error_ = Error{ErrorCode::kUnsupported, "compressed batches are not supported yet", 0};
+  }
+  return it;
+}
+
+bool BatchView::Iterator::next(RecordView& out) {
+  if (left_ == 0) return false;
+  auto fail = [&](const char* what) {
+    error_ = Error{ErrorCode::kCorruption, fmt::format("malformed record: {}", what), 0};
+    left_ = 0;
+    return false;
+  };
+  int64_t len, ts_delta, off_delta, key_len, value_len, headers;
+  if (!get_varlong(p_, end_, len) || len < 0 || len > end_ - p_) return fail("length");
+  const char* rec_end = p_ + len;
+  ++p_;  // attributes
+  if (!get_varlong(p_, rec_end, ts_delta) || !get_varlong(p_, rec_end, off_delta) ||
+      !get_varlong(p_, rec_end, key_len))
+    return fail("header");
+  if (key_len > rec_end - p_ || key_len < -1) return fail("key length");
+  out.offset = base_ + off_delta;
+  out.timestamp = base_ts_ + ts_delta;
+  if (key_len >= 0) {
+    out.key = std::string_view(p_, static_cast<size_t>(key_len));
+    p_ += key_len;
+  } else {
+    out.key.reset();
+  }
+  if (!get_varlong(p_, rec_end, value_len) || value_len > rec_end - p_ || value_len < -1)
+    return fail("value length");
+  if (value_len >= 0) {
+    out.value = std::string_view(p_, static_cast<size_t>(value_len));
+    p_ += value_len;
+  } else {
+    out.value.reset();
+  }
+  if (!get_varlong(p_, rec_end, headers) || headers < 0) return fail("header count");
+  p_ = rec_end;  // headers are skipped; nothing reads them yet
+  --left_;
+  return true;
+}
+
+}  // namespace freshet::log

@@ -1,0 +1,60 @@
+#pragma once
+// Zig-zag varints of the Kafka record format, and big-endian fixed-width helpers.
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+namespace freshet::log::detail {
+
+inline void put_varlong(std::string& out, int64_t v) {
+  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  while (z >= 0x80) {
+    out.push_back(static_cast<char>((z & 0x7f) | 0x80));
+    z >>= 7;
+  }
+  out.push_back(static_cast<char>(z));
+}
+
+inline size_t varlong_size(int64_t v) {
+  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  size_t n = 1;
+  while (z >= 0x80) {
+    z >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Decodes a zig-zag varint of at most 10 bytes; false when truncated or too long.
+inline bool get_varlong(const char*& p, const char* end, int64_t& v) {
+  uint64_t z = 0;
+  for (int shift = 0; shift < 70; shift += 7) {
+    if (p >= end) return false;
+    auto b = static_cast<uint8_t>(*p++);
+    z |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      v = static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+template <typename T>
+inline void store_be(char* p, T v) {
+  using U = std::make_unsigned_t<T>;
+  auto u = static_cast<U>(v);
+  for (size_t i = 0; i < sizeof(T); ++i)
+    p[i] = static_cast<char>(u >> (8 * (sizeof(T) - 1 - i)));
+}
+
+template <typename T>
+inline T load_be(const char* p) {
+  using U = std::make_unsigned_t<T>;
+  U u = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) u = static_cast<U>((u << 8) | static_cast<uint8_t>(p[i]));
+  return static_cast<T>(u);
+}
+
+}  // namespace freshet::log::detail

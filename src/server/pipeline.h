@@ -1,0 +1,101 @@
+#pragma once
+// The running pipeline: what every shard needs to know (immutable after start-up) and the
+// per-shard state, which only its own shard touches. Cross-shard work travels as tasks on
+// the shard mesh; tasks find their shard's state through Pipeline::local().
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "freshet/config/config.h"
+#include "freshet/io/file_system.h"
+#include "freshet/log/partition_log.h"
+#include "freshet/query/aggregator.h"
+#include "freshet/query/merger.h"
+#include "freshet/query/plan.h"
+#include "freshet/server/server.h"
+#include "freshet/shard/shard.h"
+#include "freshet/sinks/file_sink.h"
+#include "freshet/sources/generator_source.h"
+
+namespace freshet::server {
+
+struct QueryInfo {
+  std::string name;
+  std::shared_ptr<const query::Plan> plan;
+  std::string topic;
+  int32_t partitions;
+  DurationMs watermark_delay;
+  // Sinks fed by this query: (sink index, the query's position among that sink's inputs).
+  std::vector<std::pair<size_t, size_t>> outputs;
+};
+
+struct SinkInfo {
+  config::SinkConfig config;
+  ShardId owner;
+  std::vector<size_t> inputs;  // query indices
+  std::vector<std::string> columns;
+};
+
+class ShardState;
+
+// Shared by all shards; everything here is read-only once shards start, except the atomics.
+class Pipeline {
+ public:
+  Pipeline(config::Config config, Plans plans, RunOptions options, uint32_t shards);
+  ~Pipeline();
+
+  const config::Config& config() const { return config_; }
+  const RunOptions& options() const { return options_; }
+  uint32_t shard_count() const { return shards_; }
+  ShardId partition_owner(int32_t partition) const {
+    return ShardId(static_cast<uint32_t>(partition) % shards_);
+  }
+  const std::vector<QueryInfo>& queries() const { return queries_; }
+  const std::vector<SinkInfo>& sinks() const { return sinks_; }
+  io::FileSystem& fs() const { return io::posix_file_system(); }
+  // The instant sources pace themselves from, the same on every shard.
+  int64_t start_ns() const { return start_ns_; }
+  TimestampMs start_wall_ms() const { return start_wall_ms_; }
+  std::string partition_dir(const std::string& topic, int32_t p) const {
+    return fmt::format("{}/topics/{}/{}", config_.data_dir, topic, p);
+  }
+
+  // Runs on each shard thread at start-up; builds that shard's state.
+  void init_shard(shard::Shard& shard);
+  ShardState& local();
+  ShardState& state(ShardId id) { return *states_[id.value()]; }
+
+  // Progress reported by shards, watched by the main thread.
+  void input_done();                 // one (sink, input) pair or sinkless query finished
+  void fail(std::string message);   // a shard hit an error it cannot continue from
+  bool finished() const { return remaining_.load(std::memory_order_acquire) == 0; }
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  std::string failure() const;
+  void request_shutdown() { shutdown_.store(true, std::memory_order_release); }
+  bool shutdown_requested() const { return shutdown_.load(std::memory_order_acquire); }
+  void shard_stopped() { stopped_.fetch_add(1, std::memory_order_acq_rel); }
+  uint32_t shards_stopped() const { return stopped_.load(std::memory_order_acquire); }
+
+ private:
+  config::Config config_;
+  Plans plans_;
+  RunOptions options_;
+  uint32_t shards_;
+  int64_t start_ns_;
+  TimestampMs start_wall_ms_;
+  std::vector<QueryInfo> queries_;
+  std::vector<SinkInfo> sinks_;
+  std::vector<std::unique_ptr<ShardState>> states_;
+  std::atomic<int> remaining_{0};
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> shutdown_{false};
+  std::atomic<uint32_t> stopped_{0};
+  mutable std::mutex failure_mu_;  // only on the error path
+  std::string failure_;
+};
+
+}  // namespace freshet::server

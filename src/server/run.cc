@@ -1,0 +1,141 @@
+#include <signal.h>
+#include <time.h>
+
+#include "freshet/base/exit_codes.h"
+#include "freshet/base/log.h"
+#include "freshet/base/time.h"
+#include "freshet/server/server.h"
+#include "freshet/shard/runtime.h"
+#include "pipeline.h"
+#include "shard_state.h"
+
+namespace freshet::server {
+namespace {
+
+// Prepares the data dir: takes its lock (held for the life of the process) and makes sure
+// no earlier run's log is silently mixed into this one.
+Result<io::UniqueFd> prepare_data_dir(io::FileSystem& fs, const config::Config& config,
+                                      const RunOptions& options) {
+  FRESHET_TRY(fs.mkdirs(config.data_dir));
+  FRESHET_ASSIGN_OR_RETURN(auto lock, fs.lock_file(config.data_dir + "/.lock"));
+  const std::string topics = config.data_dir + "/topics";
+  FRESHET_ASSIGN_OR_RETURN(bool exists, fs.exists(topics));
+  if (exists) {
+    if (options.reset) {
+      FRESHET_TRY(fs.remove_all(topics));
+    } else {
+      FRESHET_ASSIGN_OR_RETURN(auto entries, fs.list_dir(topics));
+      if (!entries.empty())
+        return make_error(ErrorCode::kUnavailable,
+                          "{} holds the log of an earlier run; this release cannot resume a run "
+                          "yet (checkpoints come next). Start over with `freshet run --reset`, "
+                          "which deletes that log and truncates the output files",
+                          config.data_dir);
+    }
+  }
+  return lock;
+}
+
+void print_summary(Pipeline& p, int64_t elapsed_ns) {
+  const double secs = static_cast<double>(elapsed_ns) * 1e-9;
+  for (size_t qi = 0; qi < p.queries().size(); ++qi) {
+    uint64_t records = 0, filtered = 0, malformed = 0, late = 0;
+    for (uint32_t s = 0; s < p.shard_count(); ++s) {
+      const auto& q = p.state(ShardId(s)).queries()[qi];
+      records += q.records;
+      filtered += q.filtered;
+      malformed += q.malformed;
+      late += q.late;
+    }
+    log::info("query {}: {} records in {:.2f}s ({:.0f}/s), {} filtered out, {} malformed, {} late",
+              p.queries()[qi].name, records, secs, secs > 0 ? static_cast<double>(records) / secs : 0.0,
+              filtered, malformed, late);
+  }
+  for (size_t si = 0; si < p.sinks().size(); ++si) {
+    const auto& s = p.state(p.sinks()[si].owner).sinks()[si];
+    if (s) log::info("sink {}: {} rows written to {}", p.sinks()[si].config.name,
+                     s->file->rows_written(), s->file->path());
+  }
+}
+
+}  // namespace
+
+int run(config::Config config, Plans plans, RunOptions options) {
+  io::FileSystem& fs = io::posix_file_system();
+  auto lock = prepare_data_dir(fs, config, options);
+  if (!lock) {
+    log::error("{}", lock.error().message);
+    return lock.error().code == ErrorCode::kUnavailable ? kExitTempFail : kExitIoErr;
+  }
+
+  // Shard threads inherit this mask, so signals are taken only here, with sigtimedwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  shard::RuntimeOptions ro;
+  ro.shards = config.server.shards;
+  auto runtime = shard::Runtime::create(ro);
+  if (!runtime) {
+    log::error("{}", runtime.error().message);
+    return runtime.error().code == ErrorCode::kUnavailable ? kExitUnavailable : kExitFailure;
+  }
+  const uint32_t shards = (*runtime)->shard_count();
+  Pipeline pipeline(std::move(config), std::move(plans), options, shards);
+  for (const auto& s : pipeline.sinks())
+    log::info("sink {} writes {} (shard {})", s.config.name, s.config.path, s.owner);
+  log::info("running on {} shard{}: {} topic(s), {} source(s), {} quer{}, {} sink(s)", shards,
+            shards == 1 ? "" : "s", pipeline.config().topics.size(),
+            pipeline.config().sources.size(), pipeline.queries().size(),
+            pipeline.queries().size() == 1 ? "y" : "ies", pipeline.sinks().size());
+  const int64_t started = monotonic_ns();
+  if (auto st = (*runtime)->start([&](shard::Shard& s) { pipeline.init_shard(s); }); !st) {
+    log::error("{}", st.error().message);
+    return kExitFailure;
+  }
+
+  int64_t shutdown_at = 0;
+  bool interrupted = false;
+  const int64_t deadline = options.duration ? started + *options.duration * 1000000 : 0;
+  for (;;) {
+    timespec tick{0, 20 * 1000 * 1000};
+    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    const int64_t now = monotonic_ns();
+    if (sig == SIGINT || sig == SIGTERM) {
+      if (shutdown_at != 0) {
+        log::warn("second {}: exiting without flushing", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        return kExitFailure;
+      }
+      log::info("{}: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      interrupted = true;
+    } else if (sig == SIGHUP) {
+      log::warn("SIGHUP: configuration reload is not supported yet; keeping the running config");
+    }
+    const bool want_stop = interrupted || pipeline.finished() || pipeline.failed() ||
+                           (deadline != 0 && now >= deadline);
+    if (want_stop && shutdown_at == 0) {
+      shutdown_at = now;
+      pipeline.request_shutdown();
+    }
+    if (shutdown_at != 0) {
+      if (pipeline.shards_stopped() == shards) break;
+      if (now - shutdown_at > 5'000'000'000) {
+        log::error("shards did not stop within 5s; exiting");
+        break;
+      }
+    }
+  }
+  (*runtime)->request_stop();
+  (*runtime)->join();
+  print_summary(pipeline, monotonic_ns() - started);
+  if (pipeline.failed()) {
+    log::error("{}", pipeline.failure());
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace freshet::server

@@ -1,0 +1,395 @@
+#include "shard_state.h"
+
+#include <algorithm>
+
+#include "freshet/base/log.h"
+#include "freshet/base/time.h"
+
+namespace freshet::server {
+namespace {
+
+constexpr uint64_t kMaxEventsPerStep = 1 << 16;
+constexpr int kMaxBatchesPerPoll = 64;
+
+// The watermark of one partition: bounded out-of-orderness, maxTs - delay - 1 (semantics
+// §3.1), without overflowing for the "no data yet" sentinel.
+TimestampMs partition_watermark(TimestampMs max_ts, DurationMs delay) {
+  if (max_ts == kMinTimestamp) return kMinTimestamp;
+  return max_ts - delay - 1;
+}
+
+}  // namespace
+
+ShardState::ShardState(Pipeline& pipeline, shard::Shard& shard) : p_(pipeline), shard_(shard) {}
+
+log::PartitionLog* ShardState::partition(const std::string& topic, int32_t p) {
+  auto it = logs_.find(topic);
+  if (it == logs_.end()) return nullptr;
+  return it->second[static_cast<size_t>(p)].get();
+}
+
+Status ShardState::open() {
+  const auto& cfg = p_.config();
+  for (const auto& [name, topic] : cfg.topics) {
+    auto& parts = logs_[name];
+    parts.resize(static_cast<size_t>(topic.partitions));
+    for (int32_t p = 0; p < topic.partitions; ++p) {
+      if (p_.partition_owner(p) != id()) continue;
+      log::PartitionOptions opts;
+      opts.segment_bytes = topic.segment_bytes;
+      opts.durable_on_append = topic.fsync == config::FsyncPolicy::kNever;
+      FRESHET_ASSIGN_OR_RETURN(parts[static_cast<size_t>(p)],
+                               log::PartitionLog::open(p_.fs(), p_.partition_dir(name, p), opts));
+      if (topic.fsync != config::FsyncPolicy::kNever) {
+        auto f = std::make_unique<FsyncState>();
+        f->log = parts[static_cast<size_t>(p)].get();
+        f->policy = topic.fsync;
+        fsyncs_.push_back(std::move(f));
+      }
+    }
+  }
+  bool paced = false;
+  for (const auto& [name, sc] : cfg.sources) {
+    const auto& topic = cfg.topics.at(sc.to);
+    sources::GeneratorOptions g;
+    g.profile.seed = sc.seed;
+    g.profile.rate_per_sec = sc.rate_per_sec;
+    g.profile.start_time = sc.start_time.value_or(p_.start_wall_ms());
+    g.profile.out_of_order = sc.max_out_of_order;
+    g.count = sc.count;
+    g.key_field = topic.key_field;
+    g.partitions = topic.partitions;
+    if (!g.key_field.empty() && !sources::PaymentsProfile::has_field(g.key_field))
+      return make_error(ErrorCode::kConfig,
+                        "topic `{}` is keyed by `{}`, which generator `{}` does not produce "
+                        "(it has card_id, merchant, country)",
+                        sc.to, g.key_field, name);
+    std::vector<log::PartitionLog*> owned(static_cast<size_t>(topic.partitions));
+    for (int32_t p = 0; p < topic.partitions; ++p) owned[static_cast<size_t>(p)] = partition(sc.to, p);
+    SourceSlice slice;
+    slice.gen = std::make_unique<sources::GeneratorSource>(g, std::move(owned), p_.start_ns());
+    slice.topic = sc.to;
+    sources_.push_back(std::move(slice));
+    paced = true;
+  }
+  const uint32_t n = p_.shard_count();
+  for (const auto& qi : p_.queries()) {
+    QueryShard q;
+    for (int32_t p = 0; p < qi.partitions; ++p) {
+      if (auto* l = partition(qi.topic, p)) {
+        QueryShard::Input in;
+        in.log = l;
+        in.reader.emplace(*l);
+        q.inputs.push_back(std::move(in));
+      }
+    }
+    q.local = std::make_unique<query::LocalAggregator>(qi.plan);
+    q.merger = std::make_unique<query::WindowMerger>(qi.plan);
+    q.upstream_wm.assign(n, kMinTimestamp);
+    queries_.push_back(std::move(q));
+  }
+  sinks_.resize(p_.sinks().size());
+  for (size_t si = 0; si < p_.sinks().size(); ++si) {
+    const auto& info = p_.sinks()[si];
+    if (info.owner != id()) continue;
+    sinks::FileSinkOptions fo;
+    fo.name = info.config.name;
+    fo.path = info.config.path;
+    fo.format = info.config.format == config::SinkFormat::kCsv ? sinks::Format::kCsv
+                                                                : sinks::Format::kJsonl;
+    fo.columns = info.columns;
+    fo.rotate_max_bytes = info.config.rotate_max_bytes;
+    fo.rotate_max_age = info.config.rotate_max_age;
+    fo.truncate = p_.options().reset;
+    auto s = std::make_unique<SinkShard>();
+    FRESHET_ASSIGN_OR_RETURN(s->file, sinks::FileSink::open(p_.fs(), fo));
+    s->inputs.resize(info.inputs.size());
+    for (auto& in : s->inputs) in.owner_wm.assign(n, kMinTimestamp);
+    s->owner = this;
+    sinks_[si] = std::move(s);
+  }
+
+  shard_.add_poller([this] { return poll(); });
+  // Paced sources need the loop to wake when their next events fall due.
+  if (paced) shard_.schedule_every(std::chrono::milliseconds(2), [] {});
+  for (const auto& [name, topic] : cfg.topics) {
+    if (topic.fsync != config::FsyncPolicy::kInterval) continue;
+    shard_.schedule_every(std::chrono::milliseconds(std::max<int64_t>(1, topic.fsync_interval)),
+                          [this, topic_name = name] {
+                            for (auto& f : fsyncs_)
+                              if (f->outstanding == 0 && f->log->has_unsynced() &&
+                                  f->log->dir().find("/topics/" + topic_name + "/") !=
+                                      std::string::npos) {
+                                auto req = f->log->prepare_sync();
+                                f->target = req.end;
+                                f->outstanding = static_cast<int>(req.fds.size());
+                                for (int fd : req.fds) shard_.ring().fsync(fd, true, f.get());
+                              }
+                          });
+  }
+  shard_.schedule_every(std::chrono::seconds(10), [this] { report_counters(); });
+  return ok();
+}
+
+bool ShardState::poll() {
+  if (p_.shutdown_requested() && !shutting_down_) begin_shutdown();
+  if (stopped_) return false;
+  bool did = poll_fsync();
+  if (!shutting_down_) {
+    did |= poll_sources();
+    for (size_t qi = 0; qi < queries_.size(); ++qi) did |= poll_query(qi);
+  }
+  return did;
+}
+
+bool ShardState::poll_sources() {
+  bool did = false;
+  for (auto& s : sources_) {
+    if (s.gen->finished()) continue;
+    auto r = s.gen->step(monotonic_ns(), kMaxEventsPerStep);
+    if (!r) {
+      p_.fail(fmt::format("source writing to `{}`: {}", s.topic, r.error().message));
+      continue;
+    }
+    did |= *r > 0;
+    if (!s.gen->finished() || s.done_marked) continue;
+    s.done_marked = true;
+    // A topic's partitions end when every source that writes into it has ended.
+    bool all_done = true;
+    for (const auto& o : sources_)
+      if (o.topic == s.topic && !o.gen->finished()) all_done = false;
+    if (!all_done) continue;
+    for (auto& l : logs_[s.topic])
+      if (l) l->mark_finished();
+  }
+  return did;
+}
+
+bool ShardState::poll_fsync() {
+  // fsync: always — group commit: one fsync covers every append since the last one started.
+  for (auto& f : fsyncs_) {
+    if (f->policy != config::FsyncPolicy::kAlways || f->outstanding > 0 || !f->log->has_unsynced())
+      continue;
+    auto req = f->log->prepare_sync();
+    f->target = req.end;
+    f->outstanding = static_cast<int>(req.fds.size());
+    for (int fd : req.fds) shard_.ring().fsync(fd, true, f.get());
+  }
+  return false;
+}
+
+void FsyncState::complete(int32_t res, uint32_t) {
+  if (res < 0 && first_error == 0) first_error = res;
+  if (--outstanding > 0) return;
+  if (first_error != 0) {
+    // The durable end must not advance past data that may not be on disk: a failed fsync
+    // leaves the page cache in an unknown state (PostgreSQL's fsyncgate), so stop.
+    log::error("fsync of {} failed: {}", log->dir(), std::strerror(-first_error));
+    return;
+  }
+  log->complete_sync(target);
+}
+
+bool ShardState::poll_query(size_t qi) {
+  auto& q = queries_[qi];
+  const auto& info = p_.queries()[qi];
+  bool did = false;
+  for (auto& in : q.inputs) {
+    if (in.ended) continue;
+    for (int b = 0; b < kMaxBatchesPerPoll; ++b) {
+      auto next = in.reader->next();
+      if (!next) {
+        p_.fail(fmt::format("query `{}` reading {}: {}", info.name, in.log->dir(),
+                            next.error().message));
+        in.ended = true;
+        break;
+      }
+      if (!*next) {
+        if (in.log->finished() && in.reader->position() >= in.log->end_offset() &&
+            in.log->durable_end() >= in.log->end_offset())
+          in.ended = true;
+        break;
+      }
+      const log::BatchView& batch = **next;
+      q.values.clear();
+      auto it = batch.records();
+      log::RecordView rec;
+      while (it.next(rec)) {
+        if (rec.value) q.values.push_back(*rec.value);
+        else ++q.malformed;
+      }
+      if (it.error()) {
+        p_.fail(fmt::format("query `{}` reading {}: {}", info.name, in.log->dir(),
+                            it.error()->message));
+        in.ended = true;
+        break;
+      }
+      const auto stats = q.local->add_batch(
+          q.values, in.reader->readable_after(batch.data() + batch.size()));
+      q.records += stats.records;
+      q.filtered += stats.filtered_out;
+      q.malformed += stats.malformed;
+      q.late += stats.late;
+      in.max_ts = std::max(in.max_ts, stats.max_event_time);
+      did = true;
+    }
+  }
+  TimestampMs wm = kMaxTimestamp;
+  for (const auto& in : q.inputs)
+    wm = std::min(wm, in.ended ? kMaxTimestamp : partition_watermark(in.max_ts, info.watermark_delay));
+  if (wm > q.sent_wm) {
+    ship(qi, wm);
+    did = true;
+  }
+  return did;
+}
+
+void ShardState::ship(size_t qi, TimestampMs wm) {
+  auto& q = queries_[qi];
+  const uint32_t n = p_.shard_count();
+  q.local->drain(wm, n, q.partials);
+  Pipeline* p = &p_;
+  const ShardId from = id();
+  // Partials first, then the watermark, on the same FIFO channel: an owner that sees the
+  // watermark has every partial it covers (semantics §3.2, in-band watermarks).
+  for (uint32_t s = 0; s < n; ++s) {
+    if (!q.partials[s].empty())
+      shard_.submit_to(ShardId(s), [p, qi, b = std::move(q.partials[s])]() mutable {
+        p->local().on_partials(qi, std::move(b));
+      });
+    shard_.submit_to(ShardId(s), [p, qi, from, wm] { p->local().on_upstream_watermark(qi, from, wm); });
+  }
+  q.sent_wm = wm;
+}
+
+void ShardState::on_partials(size_t qi, query::PartialBatch batch) {
+  queries_[qi].merger->merge(std::move(batch));
+}
+
+void ShardState::on_upstream_watermark(size_t qi, ShardId from, TimestampMs wm) {
+  auto& q = queries_[qi];
+  auto& slot = q.upstream_wm[from.value()];
+  slot = std::max(slot, wm);
+  const TimestampMs merged = *std::min_element(q.upstream_wm.begin(), q.upstream_wm.end());
+  if (merged <= q.merged_wm) return;
+  q.merged_wm = merged;
+  q.fired.clear();
+  q.merger->fire(merged, q.fired);
+  const auto& info = p_.queries()[qi];
+  Pipeline* p = &p_;
+  const ShardId me = id();
+  for (size_t o = 0; o < info.outputs.size(); ++o) {
+    const auto [si, input] = info.outputs[o];
+    std::vector<query::FiredRow> rows =
+        o + 1 == info.outputs.size() ? std::move(q.fired) : q.fired;
+    shard_.submit_to(p_.sinks()[si].owner,
+                     [p, si, input = input, me, rows = std::move(rows), merged]() mutable {
+                       p->local().on_rows(si, input, me, std::move(rows), merged);
+                     });
+  }
+  if (info.outputs.empty() && merged == kMaxTimestamp) p_.input_done();
+}
+
+void ShardState::on_rows(size_t si, size_t input, ShardId from, std::vector<query::FiredRow> rows,
+                         TimestampMs wm) {
+  auto& s = *sinks_[si];
+  for (auto& r : rows) s.buffered.push_back({std::move(r), input});
+  auto& in = s.inputs[input];
+  auto& slot = in.owner_wm[from.value()];
+  slot = std::max(slot, wm);
+  in.wm = *std::min_element(in.owner_wm.begin(), in.owner_wm.end());
+  release(si);
+  if (in.wm == kMaxTimestamp && !in.done) {
+    in.done = true;
+    p_.input_done();
+  }
+}
+
+void ShardState::release(size_t si) {
+  auto& s = *sinks_[si];
+  TimestampMs combined = kMaxTimestamp;
+  for (const auto& in : s.inputs) combined = std::min(combined, in.wm);
+  if (combined <= s.released_wm && !shutting_down_) return;
+  // Every owner has fired all windows ending at or before the combined watermark, so these
+  // rows are complete; writing them in one fixed order makes the file independent of the
+  // shard count and of timing.
+  auto ready = std::partition(s.buffered.begin(), s.buffered.end(), [&](const SinkShard::Pending& r) {
+    return !(shutting_down_ || r.row.window_end - 1 <= combined);
+  });
+  std::sort(ready, s.buffered.end(), [](const SinkShard::Pending& a, const SinkShard::Pending& b) {
+    if (a.row.window_end != b.row.window_end) return a.row.window_end < b.row.window_end;
+    if (a.input != b.input) return a.input < b.input;
+    if (a.row.window_start != b.row.window_start) return a.row.window_start < b.row.window_start;
+    return a.row.sort_key < b.row.sort_key;
+  });
+  for (auto it = ready; it != s.buffered.end(); ++it) s.file->add_row(it->row.line);
+  s.buffered.erase(ready, s.buffered.end());
+  s.released_wm = std::max(s.released_wm, combined);
+  pump_sink(s);
+}
+
+void ShardState::pump_sink(SinkShard& s) {
+  if (s.write_in_flight || stopped_) return;
+  if (auto w = s.file->next_write()) {
+    s.write_in_flight = true;
+    shard_.ring().write(w->fd, w->data, static_cast<unsigned>(w->len), w->offset, &s);
+  }
+}
+
+void SinkShard::complete(int32_t res, uint32_t) {
+  write_in_flight = false;
+  if (auto st = file->write_done(res, wall_clock_ms()); !st) {
+    log::error("sink write failed: {}", st.error().message);
+    return;
+  }
+  owner->pump_sink(*this);
+}
+
+void ShardState::begin_shutdown() {
+  shutting_down_ = true;
+  // Tell every shard (itself included) that this one sends nothing more. Behind the
+  // marker on each FIFO channel are all the rows and partials sent before it.
+  Pipeline* p = &p_;
+  for (uint32_t s = 0; s < p_.shard_count(); ++s)
+    shard_.submit_to(ShardId(s), [p] { p->local().quiesced_from_one(); });
+}
+
+void ShardState::quiesced_from_one() {
+  if (++quiesce_markers_ < p_.shard_count()) return;
+  // Every shard has stopped sending: write what the sinks hold and close the logs.
+  for (size_t si = 0; si < sinks_.size(); ++si)
+    if (sinks_[si]) release(si);
+  finish_shutdown();
+}
+
+void ShardState::finish_shutdown() {
+  for (auto& s : sinks_) {
+    if (!s) continue;
+    if (s->write_in_flight) {
+      // Come back when the ring has finished the write; the loop keeps running until then.
+      shard_.schedule_after(std::chrono::milliseconds(1), [this] { finish_shutdown(); });
+      return;
+    }
+  }
+  for (auto& s : sinks_)
+    if (s)
+      if (auto st = s->file->flush_blocking(); !st) p_.fail(st.error().message);
+  for (auto& [name, parts] : logs_)
+    for (auto& l : parts)
+      if (l)
+        if (auto st = l->close(); !st) p_.fail(st.error().message);
+  stopped_ = true;
+  report_counters();
+  p_.shard_stopped();
+}
+
+void ShardState::report_counters() {
+  for (size_t qi = 0; qi < queries_.size(); ++qi) {
+    auto& q = queries_[qi];
+    if (q.malformed == 0 && q.late == 0) continue;
+    log::warn("query `{}`: {} malformed and {} late records dropped so far (of {} read)",
+              p_.queries()[qi].name, q.malformed, q.late, q.records);
+  }
+}
+
+}  // namespace freshet::server

@@ -1,0 +1,116 @@
+#pragma once
+// Everything one shard runs: the logs of the partitions it owns, its slice of every source,
+// its part of every query (the local aggregation of its partitions, and the merge of the
+// group keys it owns), and the sinks it owns. Owned by that shard; only its thread touches it.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "freshet/io/ring.h"
+#include "pipeline.h"
+
+namespace freshet::server {
+
+// One query's work on one shard.
+struct QueryShard {
+  struct Input {
+    log::PartitionLog* log = nullptr;
+    std::optional<log::PartitionLog::Reader> reader;
+    TimestampMs max_ts = kMinTimestamp;
+    bool ended = false;  // the partition's bounded input is fully read
+  };
+  std::vector<Input> inputs;  // the owned partitions of the query's topic
+  std::unique_ptr<query::LocalAggregator> local;
+  std::unique_ptr<query::WindowMerger> merger;
+  TimestampMs sent_wm = kMinTimestamp;            // last watermark shipped to the owners
+  std::vector<TimestampMs> upstream_wm;           // per upstream shard (owner side)
+  TimestampMs merged_wm = kMinTimestamp;
+  std::vector<std::string_view> values;           // reused batch of record values
+  std::vector<query::PartialBatch> partials;      // reused drain output
+  std::vector<query::FiredRow> fired;             // reused fire output
+  uint64_t records = 0, filtered = 0, malformed = 0, late = 0;
+};
+
+// One sink on the shard that owns it: merges the rows of its inputs in a deterministic order
+// (a valve over the owner shards of each input) and drives the file's writes.
+struct SinkShard final : io::Completion {
+  std::unique_ptr<sinks::FileSink> file;
+  struct Input {
+    std::vector<TimestampMs> owner_wm;  // per owner shard
+    TimestampMs wm = kMinTimestamp;
+    bool done = false;
+  };
+  std::vector<Input> inputs;
+  struct Pending {
+    query::FiredRow row;
+    size_t input;
+  };
+  std::vector<Pending> buffered;
+  TimestampMs released_wm = kMinTimestamp;
+  bool write_in_flight = false;
+  ShardState* owner = nullptr;
+  void complete(int32_t res, uint32_t flags) override;
+};
+
+struct FsyncState final : io::Completion {
+  log::PartitionLog* log = nullptr;
+  config::FsyncPolicy policy = config::FsyncPolicy::kNever;
+  int outstanding = 0;
+  int32_t first_error = 0;
+  Offset target{0};
+  void complete(int32_t res, uint32_t flags) override;
+};
+
+class ShardState {
+ public:
+  ShardState(Pipeline& pipeline, shard::Shard& shard);
+  ShardState(const ShardState&) = delete;
+  ShardState& operator=(const ShardState&) = delete;
+  Status open();
+
+  // Messages from other shards (they arrive as tasks on this shard).
+  void on_partials(size_t query, query::PartialBatch batch);
+  void on_upstream_watermark(size_t query, ShardId from, TimestampMs wm);
+  void on_rows(size_t sink, size_t input, ShardId from, std::vector<query::FiredRow> rows,
+               TimestampMs wm);
+
+  void quiesced_from_one();
+
+  ShardId id() const { return shard_.id(); }
+  const std::vector<QueryShard>& queries() const { return queries_; }
+  const std::vector<std::unique_ptr<SinkShard>>& sinks() const { return sinks_; }
+  void pump_sink(SinkShard& s);
+  void sync_done(FsyncState& f);
+
+ private:
+  bool poll();
+  bool poll_sources();
+  bool poll_query(size_t qi);
+  bool poll_fsync();
+  void ship(size_t qi, TimestampMs wm);
+  void release(size_t si);
+  void begin_shutdown();
+  void finish_shutdown();
+  void report_counters();
+  log::PartitionLog* partition(const std::string& topic, int32_t p);
+
+  Pipeline& p_;
+  shard::Shard& shard_;
+  std::map<std::string, std::vector<std::unique_ptr<log::PartitionLog>>> logs_;
+  struct SourceSlice {
+    std::unique_ptr<sources::GeneratorSource> gen;
+    std::string topic;
+    bool done_marked = false;
+  };
+  std::vector<SourceSlice> sources_;
+  std::vector<QueryShard> queries_;
+  std::vector<std::unique_ptr<SinkShard>> sinks_;  // by sink index; null if not owned
+  std::vector<std::unique_ptr<FsyncState>> fsyncs_;
+  uint32_t quiesce_markers_ = 0;
+  bool shutting_down_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace freshet::server

@@ -1,0 +1,57 @@
+"""Shared helpers for the process-level tests: run the real freshet binary on real files."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+FRESHET = os.environ.get("FRESHET_BIN", "freshet")
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, message):
+    if not cond:
+        raise Fail(message)
+
+
+def workdir(name):
+    d = tempfile.mkdtemp(prefix=f"freshet-{name}-")
+    return d
+
+
+def write_config(d, text, name="pipeline.yaml"):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(text))
+    return path
+
+
+def run(args, timeout=120, cwd=None, check_rc=None):
+    p = subprocess.run([FRESHET] + args, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    if check_rc is not None and p.returncode != check_rc:
+        raise Fail(f"freshet {' '.join(args)} exited {p.returncode}, expected {check_rc}\n"
+                   f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    return p
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def main(tests):
+    failed = 0
+    for t in tests:
+        try:
+            t()
+            print(f"ok   {t.__name__}")
+        except Exception as e:  # report every test, then fail
+            failed += 1
+            print(f"FAIL {t.__name__}: {e}")
+    print(f"{len(tests) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)

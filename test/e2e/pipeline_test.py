@@ -1,0 +1,158 @@
+"""End to end: bounded generator -> topic log -> TUMBLE query -> JSONL sink, checked against an
+independent computation over the records read back from the log with `freshet consume`."""
+import json
+import os
+from collections import defaultdict
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from harness import Fail, check, main, read_jsonl, run, workdir, write_config
+
+COUNT = 60000
+SIZE_MS = 10_000
+
+CONFIG = """\
+version: 1
+data_dir: {dir}/data
+server:
+  shards: {shards}
+topics:
+  payments:
+    partitions: 4
+    key: card_id
+    fsync: {fsync}
+    segment_bytes: 1MiB
+    event_time: {{ field: ts, watermark_delay: 2s }}
+sources:
+  gen:
+    type: generator
+    to: payments
+    profile: payments
+    rate: 2000000/s
+    count: {count}
+    seed: 42
+    start_time: "2026-11-25T10:00:00Z"
+    out_of_order: 1500ms
+queries:
+  spend:
+    sql: |
+      SELECT card_id, window_start, window_end,
+             COUNT(*) AS n, SUM(amount) AS total, MIN(amount) AS lo,
+             MAX(amount) AS hi, AVG(amount) AS mean
+      FROM TUMBLE(payments, ts, INTERVAL '10' SECOND)
+      WHERE amount > 0
+      GROUP BY card_id, window_start, window_end
+      HAVING COUNT(*) >= 2
+sinks:
+  out:
+    type: file
+    inputs: [spend]
+    path: {dir}/out/spend.jsonl
+    format: jsonl
+    delivery: at_least_once
+"""
+
+
+def rfc3339(ms):
+    dt = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+
+
+def run_pipeline(shards, fsync="never"):
+    d = workdir(f"pipeline-{shards}")
+    cfg = write_config(d, CONFIG.format(dir=d, shards=shards, count=COUNT, fsync=fsync))
+    run(["run", "--config", cfg], check_rc=0, timeout=300)
+    return d, cfg
+
+
+def expected_rows(events):
+    groups = defaultdict(list)
+    for e in events:
+        amount = Decimal(e["_amount_text"])
+        if not amount > 0:
+            continue
+        start = e["ts"] - e["ts"] % SIZE_MS
+        groups[(e["card_id"], start)].append(amount)
+    out = {}
+    for (card, start), amounts in groups.items():
+        if len(amounts) < 2:
+            continue
+        out[(card, rfc3339(start), rfc3339(start + SIZE_MS))] = {
+            "n": len(amounts), "total": sum(amounts), "lo": min(amounts), "hi": max(amounts)}
+    return out
+
+
+def consume_all(cfg):
+    p = run(["consume", "payments", "--config", cfg], check_rc=0)
+    events = []
+    for line in p.stdout.splitlines():
+        e = json.loads(line)
+        # Keep the amount's exact decimal text: the oracle sums exactly.
+        e["_amount_text"] = json.loads(line, parse_float=str)["amount"]
+        events.append(e)
+    return events
+
+
+def test_every_window_row_matches_an_independent_computation():
+    d, cfg = run_pipeline(1)
+    events = consume_all(cfg)
+    check(len(events) == COUNT, f"log holds {len(events)} records, expected {COUNT}")
+    check(len({(e['card_id'], e['ts'], e['_amount_text']) for e in events}) > COUNT * 0.99,
+          "generator events look duplicated")
+    expected = expected_rows(events)
+    with open(os.path.join(d, "out/spend.jsonl")) as f:
+        lines = f.read().splitlines()
+    rows = [json.loads(l, parse_float=Decimal) for l in lines]
+    check(len(rows) == len(expected), f"{len(rows)} rows written, {len(expected)} expected")
+    seen = set()
+    last_end = ""
+    for r in rows:
+        check(list(r.keys()) == ["card_id", "window_start", "window_end", "n", "total", "lo", "hi", "mean"],
+              f"columns {list(r.keys())}")
+        key = (r["card_id"], r["window_start"], r["window_end"])
+        check(key not in seen, f"duplicate row {key}")
+        seen.add(key)
+        check(key in expected, f"unexpected row {r}")
+        e = expected[key]
+        check(r["n"] == e["n"], f"{key}: n {r['n']} != {e['n']}")
+        check(Decimal(r["total"]) == e["total"], f"{key}: total {r['total']} != {e['total']}")
+        check(Decimal(r["lo"]) == e["lo"] and Decimal(r["hi"]) == e["hi"], f"{key}: min/max {r}")
+        mean = e["total"] / e["n"]
+        check(abs(Decimal(r["mean"]) - mean) <= abs(mean) * Decimal("1e-12"), f"{key}: mean {r['mean']} != {mean}")
+        check(r["window_end"] >= last_end, "rows are not ordered by window end")
+        last_end = r["window_end"]
+
+
+def test_results_are_identical_with_one_and_two_shards():
+    d1, _ = run_pipeline(1)
+    d2, _ = run_pipeline(2)
+    a = open(os.path.join(d1, "out/spend.jsonl"), "rb").read()
+    b = open(os.path.join(d2, "out/spend.jsonl"), "rb").read()
+    check(len(a) > 0, "no output")
+    check(a == b, "output with 2 shards differs from 1 shard")
+
+
+def test_fsync_always_gives_the_same_result_as_never():
+    d1, _ = run_pipeline(2, fsync="never")
+    d2, _ = run_pipeline(2, fsync="always")
+    a = open(os.path.join(d1, "out/spend.jsonl"), "rb").read()
+    b = open(os.path.join(d2, "out/spend.jsonl"), "rb").read()
+    check(a == b, "fsync: always changed the results")
+
+
+def test_a_second_run_refuses_the_old_log_and_reset_starts_over():
+    d, cfg = run_pipeline(1)
+    p = run(["run", "--config", cfg])
+    check(p.returncode == 75, f"second run exited {p.returncode}: {p.stderr}")
+    check("--reset" in p.stderr, "the refusal does not say how to start over")
+    before = open(os.path.join(d, "out/spend.jsonl"), "rb").read()
+    run(["run", "--config", cfg, "--reset"], check_rc=0)
+    after = open(os.path.join(d, "out/spend.jsonl"), "rb").read()
+    check(before == after, "--reset did not reproduce the same output")
+
+
+if __name__ == "__main__":
+    main([test_every_window_row_matches_an_independent_computation,
+          test_results_are_identical_with_one_and_two_shards,
+          test_fsync_always_gives_the_same_result_as_never,
+          test_a_second_run_refuses_the_old_log_and_reset_starts_over])
