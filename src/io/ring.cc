@@ -122,6 +122,8 @@ void Ring::cancel(Completion* target, Completion* c) {
 
 size_t Ring::dispatch(const Cqe* cqes, size_t n) {
   for (size_t i = 0; i < n; ++i) {
+    // liburing's own timeout SQE (only on kernels without EXT_ARG, before 5.11).
+    if (cqes[i].user_data == LIBURING_UDATA_TIMEOUT) continue;
     // A multishot operation stays in flight while the kernel sets F_MORE.
     if ((cqes[i].flags & IORING_CQE_F_MORE) == 0) --in_flight_;
     auto* c = reinterpret_cast<Completion*>(static_cast<uintptr_t>(cqes[i].user_data));
