@@ -1,0 +1,77 @@
+#pragma once
+// The aggregate state of one window: a flat open-addressing hash table from group key
+// encoding to the key's aggregate states. Keys and MIN/MAX strings live in one byte store
+// referenced by offset (so it can grow); states live in one array, entry-major. Each slot
+// caches the key's 64-bit hash so probes rarely touch key bytes. Linear probing, load
+// factor at most 1/2, no deletion (a whole window is dropped at once).
+//
+// Not thread-safe; owned by one LocalAggregator or WindowMerger.
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include "aggregate.h"
+#include "freshet/base/assert.h"
+#include "freshet/query/partial_batch.h"
+
+namespace freshet::query {
+
+class AggTable {
+ public:
+  struct Entry {
+    uint64_t hash;
+    uint32_t key_off;
+    uint32_t key_len;
+  };
+
+  explicit AggTable(uint32_t aggs_per_entry) : aggs_(aggs_per_entry) { rehash(16); }
+
+  // The states of `key` (hash = hash64(key)), inserted zeroed if absent. The pointer is valid
+  // until the next insertion.
+  AggState* find_or_insert(std::string_view key, uint64_t hash) {
+    size_t i = hash >> shift_;
+    for (;;) {
+      uint32_t e = slots_[i].entry;
+      if (e == kEmpty) break;
+      if (slots_[i].hash == hash) {
+        const Entry& en = entries_[e];
+        if (en.key_len == key.size() &&
+            (key.empty() || std::memcmp(bytes_.data() + en.key_off, key.data(), key.size()) == 0))
+          return states_.data() + static_cast<size_t>(e) * aggs_;
+      }
+      i = (i + 1) & mask_;
+    }
+    return insert_at(i, key, hash);
+  }
+
+  size_t size() const { return entries_.size(); }
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::string_view key(const Entry& e) const { return {bytes_.data() + e.key_off, e.key_len}; }
+  AggState* states(size_t entry) { return states_.data() + entry * aggs_; }
+  const AggState* states(size_t entry) const { return states_.data() + entry * aggs_; }
+  ByteStore& bytes() { return bytes_; }
+  const ByteStore& bytes() const { return bytes_; }
+  uint32_t aggs_per_entry() const { return aggs_; }
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t entry = kEmpty;
+  };
+
+  AggState* insert_at(size_t slot, std::string_view key, uint64_t hash);
+  void rehash(size_t capacity);
+
+  uint32_t aggs_;
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  int shift_ = 64;
+  std::vector<Entry> entries_;
+  std::vector<AggState> states_;
+  ByteStore bytes_;
+};
+
+}  // namespace freshet::query
