@@ -21,7 +21,7 @@ constexpr std::array<EnumName<FsyncPolicy>, 3> kFsyncNames{{{"always", FsyncPoli
 constexpr int64_t kMaxPartitions = 100'000;
 // Segments are preallocated and mapped whole: a page at least, and offsets inside a segment
 // stay 32-bit for the index.
-constexpr uint64_t kMinSegmentBytes = 4096;
+constexpr uint64_t kMinSegmentBytes = 1ull << 20;  // a Kafka client batch (1 MiB by default) must fit
 constexpr uint64_t kMaxSegmentBytes = 4ull << 30;
 
 // A duration that must be more than zero (0 would mean "spin" or "never", neither intended).
@@ -72,7 +72,7 @@ void read_topic(Reader& r, const Entry& e, TopicConfig& out) {
       auto b = r.size(f);
       if (b && (*b < kMinSegmentBytes || *b > kMaxSegmentBytes)) {
         r.report(codes::kBadNumber,
-                 fmt::format("`segment_bytes` {} must be between 4KiB and 4GiB", scope.what),
+                 fmt::format("`segment_bytes` {} must be between 1MiB and 4GiB", scope.what),
                  r.pos_of(f.value), r.span_of(f.value), "out of range", "the default is 128MiB");
       } else if (b) {
         out.segment_bytes = *b;

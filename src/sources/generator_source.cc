@@ -6,6 +6,9 @@
 #include "freshet/base/hash.h"
 
 namespace freshet::sources {
+namespace {
+constexpr size_t kMaxBatchBytes = 64 * 1024;
+}  // namespace
 
 GeneratorSource::GeneratorSource(GeneratorOptions options, std::vector<log::PartitionLog*> owned,
                                  int64_t start_ns)
@@ -46,6 +49,13 @@ Result<uint64_t> GeneratorSource::step(int64_t now_ns, uint64_t max_events) {
     o.builder->add(options_.key_field.empty() ? std::nullopt : std::optional<std::string_view>(key_),
                    json_, ts);
     ++made;
+    // Cap batches well below any segment size: a batch must fit in one segment, and
+    // consumers fetch whole batches.
+    if (batch_bytes_[static_cast<size_t>(p)].size() >= kMaxBatchBytes) {
+      o.builder->finish(Offset(0));
+      o.builder.reset();
+      FRESHET_TRY(owned_[static_cast<size_t>(p)]->append(batch_bytes_[static_cast<size_t>(p)]));
+    }
   }
   next_ = due;
   for (size_t p = 0; p < open.size(); ++p) {
