@@ -12,7 +12,7 @@
 
 using namespace freshet;
 using namespace freshet::io;
-using freshet::io::testing::TempDir;
+using freshet::testing::TempDir;
 
 namespace {
 std::string read_all(FileSystem& fs, const std::string& path) {

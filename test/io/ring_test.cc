@@ -15,7 +15,7 @@
 
 using namespace freshet;
 using namespace freshet::io;
-using freshet::io::testing::TempDir;
+using freshet::testing::TempDir;
 
 namespace {
 

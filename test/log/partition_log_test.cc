@@ -1,6 +1,8 @@
 #include "freshet/log/partition_log.h"
 
 #include <doctest/doctest.h>
+
+#include "temp_dir.h"
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,16 +14,9 @@
 using namespace freshet;
 using namespace freshet::log;
 
-namespace {
+using freshet::testing::TempDir;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/freshet-log-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { (void)io::posix_file_system().remove_all(path); }
-};
+namespace {
 
 std::string make_batch(int first, int n) {
   std::string buf;

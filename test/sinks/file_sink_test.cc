@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "temp_dir.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -10,16 +12,9 @@
 using namespace freshet;
 using namespace freshet::sinks;
 
-namespace {
+using freshet::testing::TempDir;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/freshet-sink-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { (void)io::posix_file_system().remove_all(path); }
-};
+namespace {
 
 std::string slurp(const std::string& path) {
   std::ifstream f(path);

@@ -1,6 +1,8 @@
 #include "freshet/sources/generator_source.h"
 
 #include <doctest/doctest.h>
+
+#include "temp_dir.h"
 #include <simdjson.h>
 
 #include <cstdlib>
@@ -14,16 +16,9 @@
 using namespace freshet;
 using namespace freshet::sources;
 
-namespace {
+using freshet::testing::TempDir;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/freshet-gen-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { (void)io::posix_file_system().remove_all(path); }
-};
+namespace {
 
 using Parts = std::vector<std::unique_ptr<log::PartitionLog>>;
 

@@ -6,16 +6,16 @@
 
 #include "freshet/io/file_system.h"
 
-namespace freshet::io::testing {
+namespace freshet::testing {
 
 struct TempDir {
   TempDir() {
-    char tmpl[] = "/tmp/freshet-io-test-XXXXXX";
+    char tmpl[] = "/tmp/freshet-test-XXXXXX";
     path = ::mkdtemp(tmpl);
   }
-  ~TempDir() { (void)posix_file_system().remove_all(path); }
+  ~TempDir() { (void)io::posix_file_system().remove_all(path); }
   std::string file(const std::string& name) const { return path + "/" + name; }
   std::string path;
 };
 
-}  // namespace freshet::io::testing
+}  // namespace freshet::testing
