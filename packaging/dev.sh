@@ -63,7 +63,11 @@ demo() {
 test_all() {
   install_missing
   say "building (debug, ASan+UBSan)"
-  build build/asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+  if ! build build/asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false; then
+    say "the build failed"
+    echo "0 passed, 1 failed"   # CI reads this line: a build that fails is a failed test
+    return 1
+  fi
   say "running the tests"
   local rc=0
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

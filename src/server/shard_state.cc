@@ -1,6 +1,7 @@
 #include "shard_state.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "freshet/base/log.h"
 #include "freshet/base/time.h"
@@ -42,6 +43,8 @@ Status ShardState::open() {
                                log::PartitionLog::open(p_.fs(), p_.partition_dir(name, p), opts));
       if (topic.fsync != config::FsyncPolicy::kNever) {
         auto f = std::make_unique<FsyncState>();
+        f->pipeline = &p_;
+        f->topic = name;
         f->log = parts[static_cast<size_t>(p)].get();
         f->policy = topic.fsync;
         fsyncs_.push_back(std::move(f));
@@ -117,14 +120,7 @@ Status ShardState::open() {
     shard_.schedule_every(std::chrono::milliseconds(std::max<int64_t>(1, topic.fsync_interval)),
                           [this, topic_name = name] {
                             for (auto& f : fsyncs_)
-                              if (f->outstanding == 0 && f->log->has_unsynced() &&
-                                  f->log->dir().find("/topics/" + topic_name + "/") !=
-                                      std::string::npos) {
-                                auto req = f->log->prepare_sync();
-                                f->target = req.end;
-                                f->outstanding = static_cast<int>(req.fds.size());
-                                for (int fd : req.fds) shard_.ring().fsync(fd, true, f.get());
-                              }
+                              if (f->topic == topic_name) start_sync(*f);
                           });
   }
   shard_.schedule_every(std::chrono::seconds(10), [this] { report_counters(); });
@@ -167,24 +163,28 @@ bool ShardState::poll_sources() {
 
 bool ShardState::poll_fsync() {
   // fsync: always — group commit: one fsync covers every append since the last one started.
-  for (auto& f : fsyncs_) {
-    if (f->policy != config::FsyncPolicy::kAlways || f->outstanding > 0 || !f->log->has_unsynced())
-      continue;
-    auto req = f->log->prepare_sync();
-    f->target = req.end;
-    f->outstanding = static_cast<int>(req.fds.size());
-    for (int fd : req.fds) shard_.ring().fsync(fd, true, f.get());
-  }
+  for (auto& f : fsyncs_)
+    if (f->policy == config::FsyncPolicy::kAlways) start_sync(*f);
   return false;
+}
+
+void ShardState::start_sync(FsyncState& f) {
+  if (f.outstanding > 0 || f.first_error != 0 || !f.log->has_unsynced()) return;
+  auto req = f.log->prepare_sync();
+  f.target = req.end;
+  f.outstanding = static_cast<int>(req.fds.size());
+  for (int fd : req.fds) shard_.ring().fsync(fd, true, &f);
 }
 
 void FsyncState::complete(int32_t res, uint32_t) {
   if (res < 0 && first_error == 0) first_error = res;
   if (--outstanding > 0) return;
   if (first_error != 0) {
-    // The durable end must not advance past data that may not be on disk: a failed fsync
-    // leaves the page cache in an unknown state (PostgreSQL's fsyncgate), so stop.
-    log::error("fsync of {} failed: {}", log->dir(), std::strerror(-first_error));
+    // The durable end must not advance past data that may not be on disk, and a retry proves
+    // nothing: after a failed fsync the kernel may have dropped the dirty pages (PostgreSQL's
+    // fsyncgate). Stop, and leave recovery to the next start.
+    pipeline->fail(fmt::format("fsync of {} failed: {}; stopping so that nothing unsynced is "
+                               "ever served", log->dir(), std::strerror(-first_error)));
     return;
   }
   log->complete_sync(target);
@@ -339,7 +339,8 @@ void ShardState::pump_sink(SinkShard& s) {
 void SinkShard::complete(int32_t res, uint32_t) {
   write_in_flight = false;
   if (auto st = file->write_done(res, wall_clock_ms()); !st) {
-    log::error("sink write failed: {}", st.error().message);
+    // The rows stay queued in the sink; stopping keeps them from being silently stuck.
+    owner->fail(fmt::format("sink {}: {}", file->path(), st.error().message));
     return;
   }
   owner->pump_sink(*this);

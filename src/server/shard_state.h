@@ -55,6 +55,8 @@ struct SinkShard final : io::Completion {
 };
 
 struct FsyncState final : io::Completion {
+  Pipeline* pipeline = nullptr;
+  std::string topic;
   log::PartitionLog* log = nullptr;
   config::FsyncPolicy policy = config::FsyncPolicy::kNever;
   int outstanding = 0;
@@ -82,13 +84,14 @@ class ShardState {
   const std::vector<QueryShard>& queries() const { return queries_; }
   const std::vector<std::unique_ptr<SinkShard>>& sinks() const { return sinks_; }
   void pump_sink(SinkShard& s);
-  void sync_done(FsyncState& f);
+  void fail(std::string message) { p_.fail(std::move(message)); }
 
  private:
   bool poll();
   bool poll_sources();
   bool poll_query(size_t qi);
   bool poll_fsync();
+  void start_sync(FsyncState& f);
   void ship(size_t qi, TimestampMs wm);
   void release(size_t si);
   void begin_shutdown();

@@ -122,6 +122,16 @@ def test_duration_stops_the_run():
     check(1.4 < took < 5, f"--duration 1500ms ran {took:.2f}s")
 
 
+def test_a_failing_sink_write_stops_the_run_with_the_cause():
+    # /dev/full fails every write with ENOSPC: the run must stop with exit 1 and say why,
+    # not keep running with rows silently stuck.
+    d = workdir("full")
+    cfg = write_config(d, VALID.format(dir=d).replace(f"{d}/out/countries.jsonl", "/dev/full"))
+    p = run(["run", "--config", cfg], timeout=30)
+    check(p.returncode == 1, f"exit {p.returncode}: {p.stderr}")
+    check("No space left on device" in p.stderr and "/dev/full" in p.stderr, p.stderr)
+
+
 if __name__ == "__main__":
     main([test_check_accepts_a_valid_config_and_the_demo,
           test_check_reports_every_error_with_position_and_exits_78,
@@ -129,4 +139,5 @@ if __name__ == "__main__":
           test_check_exit_codes_for_missing_file_and_bad_flags,
           test_help_and_version,
           test_sigterm_stops_within_a_second_with_complete_output_lines,
-          test_duration_stops_the_run])
+          test_duration_stops_the_run,
+          test_a_failing_sink_write_stops_the_run_with_the_cause])
