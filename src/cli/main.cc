@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   using namespace freshet;
   CLI::App app{"freshet — a Kafka-compatible log, event-time SQL and exactly-once outputs on one machine"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--log-level) also work after the subcommand
   app.set_version_flag("--version", cli::version_string());
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "error | warn | info | debug")

@@ -43,6 +43,10 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
   for (const auto& s : sinks_) remaining += static_cast<int>(s.inputs.size());
   for (const auto& q : queries_)
     if (q.outputs.empty()) remaining += static_cast<int>(shards_);
+  // A bounded source is done when its slice on every shard is; an unbounded one never is,
+  // so a pipeline that only ingests runs until it is stopped.
+  for (const auto& [name, sc] : config_.sources)
+    remaining += sc.count ? static_cast<int>(shards_) : 1;
   remaining_.store(remaining, std::memory_order_release);
   states_.resize(shards_);
 }

@@ -150,6 +150,7 @@ bool ShardState::poll_sources() {
     did |= *r > 0;
     if (!s.gen->finished() || s.done_marked) continue;
     s.done_marked = true;
+    p_.input_done();
     // A topic's partitions end when every source that writes into it has ended.
     bool all_done = true;
     for (const auto& o : sources_)

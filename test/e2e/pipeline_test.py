@@ -151,8 +151,21 @@ def test_a_second_run_refuses_the_old_log_and_reset_starts_over():
     check(before == after, "--reset did not reproduce the same output")
 
 
+def test_an_ingest_only_pipeline_runs_until_its_bounded_source_ends():
+    # Regression: with no queries the run counted nothing to wait for and exited at once,
+    # before the generator had appended anything.
+    d = workdir("ingest-only")
+    text = CONFIG.format(dir=d, shards=2, count=COUNT, fsync="interval")
+    text = text[:text.index("queries:")]
+    cfg = write_config(d, text)
+    run(["run", "--config", cfg], check_rc=0, timeout=120)
+    events = consume_all(cfg)
+    check(len(events) == COUNT, f"log holds {len(events)} records, expected {COUNT}")
+
+
 if __name__ == "__main__":
     main([test_every_window_row_matches_an_independent_computation,
           test_results_are_identical_with_one_and_two_shards,
           test_fsync_always_gives_the_same_result_as_never,
-          test_a_second_run_refuses_the_old_log_and_reset_starts_over])
+          test_a_second_run_refuses_the_old_log_and_reset_starts_over,
+          test_an_ingest_only_pipeline_runs_until_its_bounded_source_ends])
