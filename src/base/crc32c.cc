@@ -28,7 +28,7 @@ constexpr Tables kTables;
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) uint32_t crc32c_sse42(uint32_t crc, const void* data,
-                                                         size_t len) {
+                                                        size_t len) {
   const auto* p = static_cast<const uint8_t*>(data);
   uint64_t c = ~crc;
   while (len >= 8) {

@@ -34,15 +34,16 @@ std::string render(const Diagnostic& d, const SourceText& src, DiagnosticFormat 
   const char* red = color ? "\033[1;31m" : "";
   const char* blue = color ? "\033[1;34m" : "";
   const char* reset = color ? "\033[0m" : "";
-  std::string where = d.pos.line == 0 ? src.name()
-                                      : fmt::format("{}:{}:{}", src.name(), d.pos.line, d.pos.col);
+  std::string where =
+      d.pos.line == 0 ? src.name() : fmt::format("{}:{}:{}", src.name(), d.pos.line, d.pos.col);
   if (format == DiagnosticFormat::kShort) {
     std::string out = fmt::format("{}: error: {}", where, d.message);
     if (!d.label.empty()) out += fmt::format(" ({})", d.label);
     if (!d.help.empty()) out += fmt::format("; help: {}", d.help);
     return out + "\n";
   }
-  std::string out = fmt::format("{}error[{}]{}{}: {}{}\n", red, d.code, reset, bold, d.message, reset);
+  std::string out =
+      fmt::format("{}error[{}]{}{}: {}{}\n", red, d.code, reset, bold, d.message, reset);
   out += fmt::format("  {}-->{} {}\n", blue, reset, where);
   std::string_view text = src.line(d.pos.line);
   if (d.pos.line != 0 && (!text.empty() || d.pos.col <= 1)) {
@@ -72,8 +73,9 @@ std::string render_all(const std::vector<Diagnostic>& ds, const SourceText& src,
     if (format == DiagnosticFormat::kHuman) out += "\n";
   }
   if (format == DiagnosticFormat::kHuman && !ds.empty()) {
-    out += fmt::format("{}error{}: {} error{}; configuration not valid\n", color ? "\033[1;31m" : "",
-                       color ? "\033[0m" : "", ds.size(), ds.size() == 1 ? "" : "s");
+    out +=
+        fmt::format("{}error{}: {} error{}; configuration not valid\n", color ? "\033[1;31m" : "",
+                    color ? "\033[0m" : "", ds.size(), ds.size() == 1 ? "" : "s");
   }
   return out;
 }

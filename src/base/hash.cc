@@ -28,8 +28,12 @@ uint32_t murmur2(std::string_view key) {
     h ^= k;
   }
   switch (length % 4) {
-    case 3: h ^= static_cast<uint32_t>(data[(length & ~3) + 2]) << 16; [[fallthrough]];
-    case 2: h ^= static_cast<uint32_t>(data[(length & ~3) + 1]) << 8; [[fallthrough]];
+    case 3:
+      h ^= static_cast<uint32_t>(data[(length & ~3) + 2]) << 16;
+      [[fallthrough]];
+    case 2:
+      h ^= static_cast<uint32_t>(data[(length & ~3) + 1]) << 8;
+      [[fallthrough]];
     case 1:
       h ^= static_cast<uint32_t>(data[length & ~3]);
       h *= m;

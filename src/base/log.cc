@@ -18,10 +18,14 @@ bool stderr_is_terminal() {
 
 std::string_view level_word(Level l) {
   switch (l) {
-    case Level::kError: return "\033[1;31merror\033[0m";
-    case Level::kWarn: return "\033[1;33mwarn\033[0m";
-    case Level::kInfo: return "\033[1;32minfo\033[0m";
-    case Level::kDebug: return "\033[2mdebug\033[0m";
+    case Level::kError:
+      return "\033[1;31merror\033[0m";
+    case Level::kWarn:
+      return "\033[1;33mwarn\033[0m";
+    case Level::kInfo:
+      return "\033[1;32minfo\033[0m";
+    case Level::kDebug:
+      return "\033[2mdebug\033[0m";
   }
   return "";
 }
@@ -30,9 +34,7 @@ std::string_view level_word(Level l) {
 
 void set_level(Level level) { g_level.store(static_cast<int>(level), std::memory_order_relaxed); }
 Level level() { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
-bool enabled(Level l) {
-  return static_cast<int>(l) <= g_level.load(std::memory_order_relaxed);
-}
+bool enabled(Level l) { return static_cast<int>(l) <= g_level.load(std::memory_order_relaxed); }
 void set_thread_tag(std::string_view tag) { t_tag.assign(tag); }
 
 void write(Level l, std::string_view message) {

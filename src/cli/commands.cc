@@ -48,15 +48,19 @@ Loaded load(const std::string& file, DiagnosticFormat format) {
 
 }  // namespace
 
-std::string version_string() { return fmt::format("freshet {} ({})", FRESHET_VERSION, FRESHET_COMMIT); }
+std::string version_string() {
+  return fmt::format("freshet {} ({})", FRESHET_VERSION, FRESHET_COMMIT);
+}
 
 int check_command(const CheckArgs& args) {
-  auto l = load(args.file, args.format == "short" ? DiagnosticFormat::kShort : DiagnosticFormat::kHuman);
+  auto l =
+      load(args.file, args.format == "short" ? DiagnosticFormat::kShort : DiagnosticFormat::kHuman);
   if (l.exit_code != kExitOk) return l.exit_code;
   if (!args.quiet)
-    std::printf("%s: valid: %zu topic(s), %zu source(s), %zu quer%s, %zu sink(s)\n", args.file.c_str(),
-                l.config->topics.size(), l.config->sources.size(), l.config->queries.size(),
-                l.config->queries.size() == 1 ? "y" : "ies", l.config->sinks.size());
+    std::printf("%s: valid: %zu topic(s), %zu source(s), %zu quer%s, %zu sink(s)\n",
+                args.file.c_str(), l.config->topics.size(), l.config->sources.size(),
+                l.config->queries.size(), l.config->queries.size() == 1 ? "y" : "ies",
+                l.config->sinks.size());
   return kExitOk;
 }
 
@@ -83,7 +87,8 @@ int consume_command(const ConsumeArgs& args) {
   const auto& cfg = *l.config;
   auto topic = cfg.topics.find(args.topic);
   if (topic == cfg.topics.end()) {
-    std::fprintf(stderr, "freshet consume: no topic `%s` in %s\n", args.topic.c_str(), args.file.c_str());
+    std::fprintf(stderr, "freshet consume: no topic `%s` in %s\n", args.topic.c_str(),
+                 args.file.c_str());
     return kExitUsage;
   }
   io::FileSystem& fs = io::posix_file_system();
@@ -128,7 +133,8 @@ int consume_command(const ConsumeArgs& args) {
         }
       }
     }
-    if (auto st = (*part)->close(); !st) std::fprintf(stderr, "freshet consume: %s\n", st.error().message.c_str());
+    if (auto st = (*part)->close(); !st)
+      std::fprintf(stderr, "freshet consume: %s\n", st.error().message.c_str());
     if (args.max && printed >= *args.max) break;
   }
   std::fwrite(out.data(), 1, out.size(), stdout);

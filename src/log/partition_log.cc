@@ -92,12 +92,12 @@ Result<size_t> PartitionLog::scan_segment(Segment& s, bool last) {
     if (len == 0 && BatchView::peek_base_offset(base + pos) == Offset(0)) break;  // zeroed tail
     auto batch = BatchView::parse(base + pos, size - pos);
     if (!batch || batch->base_offset() != expect) {
-      std::string why = batch ? fmt::format("base offset {} where {} was expected",
-                                            batch->base_offset(), expect)
-                              : batch.error().message;
+      std::string why =
+          batch ? fmt::format("base offset {} where {} was expected", batch->base_offset(), expect)
+                : batch.error().message;
       if (!last)
-        return make_error(ErrorCode::kCorruption, "{} at byte {}: {}; the partition is marked failed",
-                          s.path, pos, why);
+        return make_error(ErrorCode::kCorruption,
+                          "{} at byte {}: {}; the partition is marked failed", s.path, pos, why);
       // A torn tail: everything from here was never acknowledged as durable. Zero it so the
       // next scan stops here too, and report what was dropped.
       size_t nonzero_end = pos;
@@ -212,7 +212,8 @@ size_t PartitionLog::Reader::readable_after(const char* p) const {
   // A sealed segment's file ends at `used`: pages of the mapping past the file's last page
   // would fault with SIGBUS, so only the rest of that page counts as readable.
   static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  size_t limit = s.sealed ? std::min(s.map.size(), (s.used + page - 1) / page * page) : s.map.size();
+  size_t limit =
+      s.sealed ? std::min(s.map.size(), (s.used + page - 1) / page * page) : s.map.size();
   if (p < base || p > base + limit) return 0;
   return static_cast<size_t>(base + limit - p);
 }

@@ -55,8 +55,7 @@ size_t BatchBuilder::finish(Offset base_offset) {
   store_be<int16_t>(h + 51, -1);
   store_be<int32_t>(h + 53, -1);
   store_be<int32_t>(h + kRecordCountOffset, static_cast<int32_t>(count_));
-  store_be<uint32_t>(h + kCrcOffset,
-                     crc32c(0, h + kAttributesOffset, size - kAttributesOffset));
+  store_be<uint32_t>(h + kCrcOffset, crc32c(0, h + kAttributesOffset, size - kAttributesOffset));
   return size;
 }
 
@@ -95,7 +94,9 @@ Offset BatchView::base_offset() const { return peek_base_offset(data_); }
 Offset BatchView::last_offset() const {
   return base_offset() + load_be<int32_t>(data_ + kLastOffsetDeltaOffset);
 }
-TimestampMs BatchView::max_timestamp() const { return load_be<int64_t>(data_ + kMaxTimestampOffset); }
+TimestampMs BatchView::max_timestamp() const {
+  return load_be<int64_t>(data_ + kMaxTimestampOffset);
+}
 uint32_t BatchView::record_count() const { return load_be<uint32_t>(data_ + kRecordCountOffset); }
 bool BatchView::compressed() const {
   return (load_be<uint16_t>(data_ + kAttributesOffset) & kCompressionMask) != 0;

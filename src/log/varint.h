@@ -45,8 +45,7 @@ template <typename T>
 inline void store_be(char* p, T v) {
   using U = std::make_unsigned_t<T>;
   auto u = static_cast<U>(v);
-  for (size_t i = 0; i < sizeof(T); ++i)
-    p[i] = static_cast<char>(u >> (8 * (sizeof(T) - 1 - i)));
+  for (size_t i = 0; i < sizeof(T); ++i) p[i] = static_cast<char>(u >> (8 * (sizeof(T) - 1 - i)));
 }
 
 template <typename T>

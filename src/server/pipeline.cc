@@ -9,7 +9,9 @@
 namespace freshet::server {
 
 Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint32_t shards)
-    : config_(std::move(config)), plans_(std::move(plans)), options_(options),
+    : config_(std::move(config)),
+      plans_(std::move(plans)),
+      options_(options),
       shards_(shards),
       start_ns_(monotonic_ns()),
       start_wall_ms_(wall_clock_ms()) {

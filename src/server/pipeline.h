@@ -70,8 +70,8 @@ class Pipeline {
   ShardState& state(ShardId id) { return *states_[id.value()]; }
 
   // Progress reported by shards, watched by the main thread.
-  void input_done();                 // one (sink, input) pair or sinkless query finished
-  void fail(std::string message);   // a shard hit an error it cannot continue from
+  void input_done();               // one (sink, input) pair or sinkless query finished
+  void fail(std::string message);  // a shard hit an error it cannot continue from
   bool finished() const { return remaining_.load(std::memory_order_acquire) == 0; }
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   std::string failure() const;

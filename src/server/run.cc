@@ -48,13 +48,14 @@ void print_summary(Pipeline& p, int64_t elapsed_ns) {
       late += q.late;
     }
     log::info("query {}: {} records in {:.2f}s ({:.0f}/s), {} filtered out, {} malformed, {} late",
-              p.queries()[qi].name, records, secs, secs > 0 ? static_cast<double>(records) / secs : 0.0,
-              filtered, malformed, late);
+              p.queries()[qi].name, records, secs,
+              secs > 0 ? static_cast<double>(records) / secs : 0.0, filtered, malformed, late);
   }
   for (size_t si = 0; si < p.sinks().size(); ++si) {
     const auto& s = p.state(p.sinks()[si].owner).sinks()[si];
-    if (s) log::info("sink {}: {} rows written to {}", p.sinks()[si].config.name,
-                     s->file->rows_written(), s->file->path());
+    if (s)
+      log::info("sink {}: {} rows written to {}", p.sinks()[si].config.name,
+                s->file->rows_written(), s->file->path());
   }
 }
 

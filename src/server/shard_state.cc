@@ -68,7 +68,8 @@ Status ShardState::open() {
                         "(it has card_id, merchant, country)",
                         sc.to, g.key_field, name);
     std::vector<log::PartitionLog*> owned(static_cast<size_t>(topic.partitions));
-    for (int32_t p = 0; p < topic.partitions; ++p) owned[static_cast<size_t>(p)] = partition(sc.to, p);
+    for (int32_t p = 0; p < topic.partitions; ++p)
+      owned[static_cast<size_t>(p)] = partition(sc.to, p);
     SourceSlice slice;
     slice.gen = std::make_unique<sources::GeneratorSource>(g, std::move(owned), p_.start_ns());
     slice.topic = sc.to;
@@ -99,7 +100,7 @@ Status ShardState::open() {
     fo.name = info.config.name;
     fo.path = info.config.path;
     fo.format = info.config.format == config::SinkFormat::kCsv ? sinks::Format::kCsv
-                                                                : sinks::Format::kJsonl;
+                                                               : sinks::Format::kJsonl;
     fo.columns = info.columns;
     fo.rotate_max_bytes = info.config.rotate_max_bytes;
     fo.rotate_max_age = info.config.rotate_max_age;
@@ -184,8 +185,10 @@ void FsyncState::complete(int32_t res, uint32_t) {
     // The durable end must not advance past data that may not be on disk, and a retry proves
     // nothing: after a failed fsync the kernel may have dropped the dirty pages (PostgreSQL's
     // fsyncgate). Stop, and leave recovery to the next start.
-    pipeline->fail(fmt::format("fsync of {} failed: {}; stopping so that nothing unsynced is "
-                               "ever served", log->dir(), std::strerror(-first_error)));
+    pipeline->fail(
+        fmt::format("fsync of {} failed: {}; stopping so that nothing unsynced is "
+                    "ever served",
+                    log->dir(), std::strerror(-first_error)));
     return;
   }
   log->complete_sync(target);
@@ -216,8 +219,10 @@ bool ShardState::poll_query(size_t qi) {
       auto it = batch.records();
       log::RecordView rec;
       while (it.next(rec)) {
-        if (rec.value) q.values.push_back(*rec.value);
-        else ++q.malformed;
+        if (rec.value)
+          q.values.push_back(*rec.value);
+        else
+          ++q.malformed;
       }
       if (it.error()) {
         p_.fail(fmt::format("query `{}` reading {}: {}", info.name, in.log->dir(),
@@ -225,8 +230,8 @@ bool ShardState::poll_query(size_t qi) {
         in.ended = true;
         break;
       }
-      const auto stats = q.local->add_batch(
-          q.values, in.reader->readable_after(batch.data() + batch.size()));
+      const auto stats =
+          q.local->add_batch(q.values, in.reader->readable_after(batch.data() + batch.size()));
       q.records += stats.records;
       q.filtered += stats.filtered_out;
       q.malformed += stats.malformed;
@@ -237,7 +242,8 @@ bool ShardState::poll_query(size_t qi) {
   }
   TimestampMs wm = kMaxTimestamp;
   for (const auto& in : q.inputs)
-    wm = std::min(wm, in.ended ? kMaxTimestamp : partition_watermark(in.max_ts, info.watermark_delay));
+    wm = std::min(wm,
+                  in.ended ? kMaxTimestamp : partition_watermark(in.max_ts, info.watermark_delay));
   if (wm > q.sent_wm) {
     ship(qi, wm);
     did = true;
@@ -258,7 +264,8 @@ void ShardState::ship(size_t qi, TimestampMs wm) {
       shard_.submit_to(ShardId(s), [p, qi, b = std::move(q.partials[s])]() mutable {
         p->local().on_partials(qi, std::move(b));
       });
-    shard_.submit_to(ShardId(s), [p, qi, from, wm] { p->local().on_upstream_watermark(qi, from, wm); });
+    shard_.submit_to(ShardId(s),
+                     [p, qi, from, wm] { p->local().on_upstream_watermark(qi, from, wm); });
   }
   q.sent_wm = wm;
 }
@@ -281,8 +288,7 @@ void ShardState::on_upstream_watermark(size_t qi, ShardId from, TimestampMs wm) 
   const ShardId me = id();
   for (size_t o = 0; o < info.outputs.size(); ++o) {
     const auto [si, input] = info.outputs[o];
-    std::vector<query::FiredRow> rows =
-        o + 1 == info.outputs.size() ? std::move(q.fired) : q.fired;
+    std::vector<query::FiredRow> rows = o + 1 == info.outputs.size() ? std::move(q.fired) : q.fired;
     shard_.submit_to(p_.sinks()[si].owner,
                      [p, si, input = input, me, rows = std::move(rows), merged]() mutable {
                        p->local().on_rows(si, input, me, std::move(rows), merged);
@@ -314,9 +320,10 @@ void ShardState::release(size_t si) {
   // Every owner has fired all windows ending at or before the combined watermark, so these
   // rows are complete; writing them in one fixed order makes the file independent of the
   // shard count and of timing.
-  auto ready = std::partition(s.buffered.begin(), s.buffered.end(), [&](const SinkShard::Pending& r) {
-    return !(shutting_down_ || r.row.window_end - 1 <= combined);
-  });
+  auto ready =
+      std::partition(s.buffered.begin(), s.buffered.end(), [&](const SinkShard::Pending& r) {
+        return !(shutting_down_ || r.row.window_end - 1 <= combined);
+      });
   std::sort(ready, s.buffered.end(), [](const SinkShard::Pending& a, const SinkShard::Pending& b) {
     if (a.row.window_end != b.row.window_end) return a.row.window_end < b.row.window_end;
     if (a.input != b.input) return a.input < b.input;

@@ -24,12 +24,12 @@ struct QueryShard {
   std::vector<Input> inputs;  // the owned partitions of the query's topic
   std::unique_ptr<query::LocalAggregator> local;
   std::unique_ptr<query::WindowMerger> merger;
-  TimestampMs sent_wm = kMinTimestamp;            // last watermark shipped to the owners
-  std::vector<TimestampMs> upstream_wm;           // per upstream shard (owner side)
+  TimestampMs sent_wm = kMinTimestamp;   // last watermark shipped to the owners
+  std::vector<TimestampMs> upstream_wm;  // per upstream shard (owner side)
   TimestampMs merged_wm = kMinTimestamp;
-  std::vector<std::string_view> values;           // reused batch of record values
-  std::vector<query::PartialBatch> partials;      // reused drain output
-  std::vector<query::FiredRow> fired;             // reused fire output
+  std::vector<std::string_view> values;       // reused batch of record values
+  std::vector<query::PartialBatch> partials;  // reused drain output
+  std::vector<query::FiredRow> fired;         // reused fire output
   uint64_t records = 0, filtered = 0, malformed = 0, late = 0;
 };
 

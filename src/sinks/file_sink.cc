@@ -102,8 +102,8 @@ std::string FileSink::rotated_name(TimestampMs now_ms) const {
 
 Status FileSink::maybe_rotate(TimestampMs now_ms) {
   const bool by_size = options_.rotate_max_bytes && size_ >= *options_.rotate_max_bytes;
-  const bool by_age = options_.rotate_max_age && size_ > 0 &&
-                      now_ms - opened_ms_ >= *options_.rotate_max_age;
+  const bool by_age =
+      options_.rotate_max_age && size_ > 0 && now_ms - opened_ms_ >= *options_.rotate_max_age;
   if (!by_size && !by_age) return ok();
   FRESHET_TRY(fs_.fsync(fd_.get()));
   const std::string to = rotated_name(now_ms);
@@ -122,8 +122,8 @@ Status FileSink::flush_blocking() {
   if (in_flight_) return make_error(ErrorCode::kInternal, "flush with a write in flight");
   size_t done = 0;
   while (done < pending_.size()) {
-    FRESHET_ASSIGN_OR_RETURN(size_t n, fs_.pwrite(fd_.get(), pending_.data() + done,
-                                                  pending_.size() - done, size_));
+    FRESHET_ASSIGN_OR_RETURN(
+        size_t n, fs_.pwrite(fd_.get(), pending_.data() + done, pending_.size() - done, size_));
     done += n;
     size_ += n;
   }

@@ -46,8 +46,9 @@ Result<uint64_t> GeneratorSource::step(int64_t now_ns, uint64_t max_events) {
       batch_bytes_[static_cast<size_t>(p)].clear();
       o.builder.emplace(batch_bytes_[static_cast<size_t>(p)], ts);
     }
-    o.builder->add(options_.key_field.empty() ? std::nullopt : std::optional<std::string_view>(key_),
-                   json_, ts);
+    o.builder->add(
+        options_.key_field.empty() ? std::nullopt : std::optional<std::string_view>(key_), json_,
+        ts);
     ++made;
     // Cap batches well below any segment size: a batch must fit in one segment, and
     // consumers fetch whole batches.

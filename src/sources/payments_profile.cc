@@ -35,11 +35,11 @@ constexpr uint64_t kHotCards = 10;
 constexpr uint64_t kMerchants = 200;
 
 // The draws happen in a fixed order: card first, so key_of() needs only one draw.
-uint64_t draw_card(Rng& r) {
-  return r.uniform() < 0.3 ? r.below(kHotCards) : r.below(kCards);
-}
+uint64_t draw_card(Rng& r) { return r.uniform() < 0.3 ? r.below(kHotCards) : r.below(kCards); }
 
-void format_card(uint64_t card, std::string& out) { fmt::format_to(std::back_inserter(out), "c-{:04}", card); }
+void format_card(uint64_t card, std::string& out) {
+  fmt::format_to(std::back_inserter(out), "c-{:04}", card);
+}
 
 }  // namespace
 
@@ -68,20 +68,26 @@ TimestampMs PaymentsProfile::event(uint64_t n, std::string_view key_field, std::
   auto cents = static_cast<int64_t>(std::floor(100.0 * std::pow(2000.0, r.uniform())));
   if (r.uniform() < 0.03) cents = -cents;
   const std::string_view country = kCountries[r.below(kCountries.size())];
-  const auto delay =
-      o_.out_of_order > 0 ? static_cast<int64_t>(r.below(static_cast<uint64_t>(o_.out_of_order) + 1)) : 0;
-  const auto ts = o_.start_time +
-                  static_cast<int64_t>(std::floor(static_cast<double>(n) * 1000.0 / o_.rate_per_sec)) -
-                  delay;
+  const auto delay = o_.out_of_order > 0
+                         ? static_cast<int64_t>(r.below(static_cast<uint64_t>(o_.out_of_order) + 1))
+                         : 0;
+  const auto ts =
+      o_.start_time +
+      static_cast<int64_t>(std::floor(static_cast<double>(n) * 1000.0 / o_.rate_per_sec)) - delay;
   json.clear();
   auto out = std::back_inserter(json);
   const int64_t abs_cents = cents < 0 ? -cents : cents;
-  fmt::format_to(out, R"({{"card_id":"c-{:04}","merchant":"m-{:03}","amount":{}{}.{:02},"country":"{}","ts":{}}})",
-                 card, merchant, cents < 0 ? "-" : "", abs_cents / 100, abs_cents % 100, country, ts);
+  fmt::format_to(
+      out,
+      R"({{"card_id":"c-{:04}","merchant":"m-{:03}","amount":{}{}.{:02},"country":"{}","ts":{}}})",
+      card, merchant, cents < 0 ? "-" : "", abs_cents / 100, abs_cents % 100, country, ts);
   key.clear();
-  if (key_field == "card_id") format_card(card, key);
-  else if (key_field == "merchant") fmt::format_to(std::back_inserter(key), "m-{:03}", merchant);
-  else if (key_field == "country") key.assign(country);
+  if (key_field == "card_id")
+    format_card(card, key);
+  else if (key_field == "merchant")
+    fmt::format_to(std::back_inserter(key), "m-{:03}", merchant);
+  else if (key_field == "country")
+    key.assign(country);
   return ts;
 }
 

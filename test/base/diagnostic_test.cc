@@ -6,8 +6,12 @@ using namespace freshet;
 
 TEST_CASE("a diagnostic quotes the line and puts carets under the span") {
   SourceText src("pipeline.yaml", "version: 1\ntopics:\n  payments:\n    retension: 7d\n");
-  Diagnostic d{"E0102", "unknown key `retension` in topic `payments`", {4, 5}, 9,
-               "did you mean `retention`?", "valid keys: partitions, key, retention"};
+  Diagnostic d{"E0102",
+               "unknown key `retension` in topic `payments`",
+               {4, 5},
+               9,
+               "did you mean `retention`?",
+               "valid keys: partitions, key, retention"};
   std::string out = render(d, src, DiagnosticFormat::kHuman, false);
   CHECK(out.find("error[E0102]: unknown key `retension` in topic `payments`") != std::string::npos);
   CHECK(out.find("--> pipeline.yaml:4:5") != std::string::npos);
@@ -21,8 +25,8 @@ TEST_CASE("a diagnostic quotes the line and puts carets under the span") {
 TEST_CASE("render_all ends with the error count") {
   SourceText src("a.yaml", "x: 1\n");
   std::vector<Diagnostic> ds(2, Diagnostic{"E1", "bad", {1, 1}, 1, "", ""});
-  CHECK(render_all(ds, src, DiagnosticFormat::kHuman, false).find("2 errors; configuration not valid") !=
-        std::string::npos);
+  CHECK(render_all(ds, src, DiagnosticFormat::kHuman, false)
+            .find("2 errors; configuration not valid") != std::string::npos);
 }
 
 TEST_CASE("source positions of byte offsets") {

@@ -2,9 +2,9 @@
 
 #include <doctest/doctest.h>
 
-#include "temp_dir.h"
 #include <fcntl.h>
 #include <unistd.h>
+#include "temp_dir.h"
 
 #include <cstdlib>
 #include <string>
@@ -60,7 +60,8 @@ TEST_CASE("appends get consecutive offsets and read back in order across segment
   CHECK((*log)->end_offset() == Offset(700));
   auto values = read_all(**log);
   REQUIRE(values.size() == 700);
-  for (int i = 0; i < 700; ++i) CHECK(values[static_cast<size_t>(i)] == "value-" + std::to_string(i));
+  for (int i = 0; i < 700; ++i)
+    CHECK(values[static_cast<size_t>(i)] == "value-" + std::to_string(i));
   auto files = fs.list_dir(dir.path);
   REQUIRE(files.has_value());
   CHECK(files->size() >= 3);  // it rolled

@@ -2,8 +2,8 @@
 
 #include <doctest/doctest.h>
 
-#include "temp_dir.h"
 #include <simdjson.h>
+#include "temp_dir.h"
 
 #include <cstdlib>
 #include <map>
@@ -41,7 +41,8 @@ std::vector<std::string> contents(log::PartitionLog& l) {
     if (!*b) break;
     auto it = (*b)->records();
     log::RecordView rec;
-    while (it.next(rec)) out.emplace_back(std::string(rec.key.value_or("<null>")) + "|" + std::string(*rec.value));
+    while (it.next(rec))
+      out.emplace_back(std::string(rec.key.value_or("<null>")) + "|" + std::string(*rec.value));
   }
   return out;
 }

@@ -10,11 +10,10 @@ namespace freshet::detail {
                                 const std::string& message);
 }
 
-#define FRESHET_ASSERT(cond, ...)                                                     \
-  do {                                                                                \
-    if (__builtin_expect(!(cond), 0))                                                 \
-      ::freshet::detail::assert_failed(#cond, __FILE__, __LINE__,                     \
-                                       ::fmt::format("" __VA_ARGS__));                \
+#define FRESHET_ASSERT(cond, ...)                                                                 \
+  do {                                                                                            \
+    if (__builtin_expect(!(cond), 0))                                                             \
+      ::freshet::detail::assert_failed(#cond, __FILE__, __LINE__, ::fmt::format("" __VA_ARGS__)); \
   } while (0)
 
 #ifdef NDEBUG

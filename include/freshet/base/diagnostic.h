@@ -26,9 +26,9 @@ struct Diagnostic {
   std::string code;     // stable id such as "E0102", for docs and tests
   std::string message;  // one line, lower case, no trailing period
   SourcePos pos;
-  uint32_t span = 1;    // carets to draw under the offending text
-  std::string label;    // printed after the carets
-  std::string help;     // "= help: ..." line, optional
+  uint32_t span = 1;  // carets to draw under the offending text
+  std::string label;  // printed after the carets
+  std::string help;   // "= help: ..." line, optional
 };
 
 // A file's text, kept to quote the offending line in a diagnostic.
@@ -52,8 +52,7 @@ class SourceText {
 enum class DiagnosticFormat { kHuman, kShort };
 
 // Renders one diagnostic; `color` adds ANSI colour for terminals.
-std::string render(const Diagnostic& d, const SourceText& src, DiagnosticFormat format,
-                   bool color);
+std::string render(const Diagnostic& d, const SourceText& src, DiagnosticFormat format, bool color);
 // Renders them all plus the closing "error: N errors; configuration not valid" line.
 std::string render_all(const std::vector<Diagnostic>& ds, const SourceText& src,
                        DiagnosticFormat format, bool color);
@@ -61,6 +60,7 @@ std::string render_all(const std::vector<Diagnostic>& ds, const SourceText& src,
 // Levenshtein distance with an early exit; for "did you mean" hints.
 size_t edit_distance(std::string_view a, std::string_view b);
 // The candidate closest to `word` if it is close enough to be a plausible typo, else "".
-std::string_view closest_match(std::string_view word, const std::vector<std::string_view>& candidates);
+std::string_view closest_match(std::string_view word,
+                               const std::vector<std::string_view>& candidates);
 
 }  // namespace freshet

@@ -11,5 +11,5 @@ inline constexpr int kExitUnavailable = 69;
 inline constexpr int kExitSoftware = 70;
 inline constexpr int kExitIoErr = 74;
 inline constexpr int kExitTempFail = 75;
-inline constexpr int kExitConfig = 78;   // EX_CONFIG: the configuration is invalid
+inline constexpr int kExitConfig = 78;  // EX_CONFIG: the configuration is invalid
 }  // namespace freshet

@@ -16,13 +16,13 @@ enum class ErrorCode {
   kInvalidArgument,  // a caller passed something that can never work
   kNotFound,
   kAlreadyExists,
-  kIo,               // the OS refused: the message carries errno's text
-  kCorruption,       // bytes on disk or on the wire that fail validation
-  kUnsupported,      // valid, but not implemented by this build
-  kUnavailable,      // a resource (io_uring, a lock, a port) cannot be had right now
-  kConfig,           // a configuration error; details are in the diagnostics
-  kCancelled,        // stopped on request
-  kInternal,         // a bug: an invariant did not hold
+  kIo,           // the OS refused: the message carries errno's text
+  kCorruption,   // bytes on disk or on the wire that fail validation
+  kUnsupported,  // valid, but not implemented by this build
+  kUnavailable,  // a resource (io_uring, a lock, a port) cannot be had right now
+  kConfig,       // a configuration error; details are in the diagnostics
+  kCancelled,    // stopped on request
+  kInternal,     // a bug: an invariant did not hold
 };
 
 std::string_view to_string(ErrorCode code);
@@ -62,19 +62,19 @@ inline Status ok() { return {}; }
 }  // namespace freshet
 
 // Propagates an error from an expression returning Result<T> or Status.
-#define FRESHET_TRY(expr)                                                          \
-  do {                                                                             \
-    if (auto freshet_try_r_ = (expr); !freshet_try_r_)                             \
-      return tl::unexpected<::freshet::Error>(std::move(freshet_try_r_).error());  \
+#define FRESHET_TRY(expr)                                                         \
+  do {                                                                            \
+    if (auto freshet_try_r_ = (expr); !freshet_try_r_)                            \
+      return tl::unexpected<::freshet::Error>(std::move(freshet_try_r_).error()); \
   } while (0)
 
 #define FRESHET_CONCAT_INNER_(a, b) a##b
 #define FRESHET_CONCAT_(a, b) FRESHET_CONCAT_INNER_(a, b)
 // Evaluates a Result<T>, returns its error, or moves its value into `decl`:
 //   FRESHET_ASSIGN_OR_RETURN(auto fd, fs.open(path));
-#define FRESHET_ASSIGN_OR_RETURN(decl, expr)                                              \
-  auto FRESHET_CONCAT_(freshet_r_, __LINE__) = (expr);                                     \
-  if (!FRESHET_CONCAT_(freshet_r_, __LINE__))                                              \
-    return tl::unexpected<::freshet::Error>(                                               \
-        std::move(FRESHET_CONCAT_(freshet_r_, __LINE__)).error());                         \
+#define FRESHET_ASSIGN_OR_RETURN(decl, expr)                       \
+  auto FRESHET_CONCAT_(freshet_r_, __LINE__) = (expr);             \
+  if (!FRESHET_CONCAT_(freshet_r_, __LINE__))                      \
+    return tl::unexpected<::freshet::Error>(                       \
+        std::move(FRESHET_CONCAT_(freshet_r_, __LINE__)).error()); \
   decl = std::move(*FRESHET_CONCAT_(freshet_r_, __LINE__))

@@ -33,7 +33,9 @@ class StrongId {
 
 template <typename T, typename Tag>
 struct std::hash<freshet::StrongId<T, Tag>> {
-  size_t operator()(freshet::StrongId<T, Tag> id) const noexcept { return std::hash<T>{}(id.value()); }
+  size_t operator()(freshet::StrongId<T, Tag> id) const noexcept {
+    return std::hash<T>{}(id.value());
+  }
 };
 
 template <typename T, typename Tag>

@@ -10,8 +10,8 @@
 
 namespace freshet {
 
-TimestampMs wall_clock_ms();       // CLOCK_REALTIME
-int64_t monotonic_ns();            // CLOCK_MONOTONIC
+TimestampMs wall_clock_ms();  // CLOCK_REALTIME
+int64_t monotonic_ns();       // CLOCK_MONOTONIC
 
 // Writes exactly 24 characters into out; out must hold 24.
 void format_rfc3339_ms(TimestampMs t, char* out);

@@ -43,8 +43,8 @@ class PartitionLog {
   Result<Offset> append(std::string& batch);
 
   Offset start_offset() const;
-  Offset end_offset() const { return end_; }          // the next offset to assign
-  Offset durable_end() const { return durable_end_; } // readers see offsets below this
+  Offset end_offset() const { return end_; }           // the next offset to assign
+  Offset durable_end() const { return durable_end_; }  // readers see offsets below this
   TimestampMs last_append_ms() const { return last_append_ms_; }
   const std::string& dir() const { return dir_; }
   uint64_t bytes_dropped_at_recovery() const { return dropped_; }

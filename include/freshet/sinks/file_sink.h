@@ -32,7 +32,7 @@ struct FileSinkOptions {
   std::vector<std::string> columns;  // CSV header, in order
   std::optional<uint64_t> rotate_max_bytes;
   std::optional<DurationMs> rotate_max_age;
-  bool truncate = false;             // start the live file empty (freshet run --reset)
+  bool truncate = false;  // start the live file empty (freshet run --reset)
 };
 
 class FileSink {
