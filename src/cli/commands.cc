@@ -18,14 +18,8 @@ namespace {
 
 bool stderr_color() { return isatty(STDERR_FILENO) == 1 && getenv("NO_COLOR") == nullptr; }
 
-struct Loaded {
-  std::optional<config::Config> config;
-  server::Plans plans;
-  int exit_code = kExitOk;
-};
+}  // namespace
 
-// Loads, validates and compiles a config, printing every diagnostic. exit_code is 0 when the
-// config can run.
 Loaded load(const std::string& file, DiagnosticFormat format) {
   Loaded out;
   auto loaded = config::load_file(file);
@@ -46,7 +40,19 @@ Loaded load(const std::string& file, DiagnosticFormat format) {
   return out;
 }
 
-}  // namespace
+std::optional<io::UniqueFd> lock_data_dir(const config::Config& config, const char* command) {
+  auto& fs = io::posix_file_system();
+  if (auto st = fs.mkdirs(config.data_dir); !st) {
+    std::fprintf(stderr, "freshet %s: %s\n", command, st.error().message.c_str());
+    return std::nullopt;
+  }
+  auto lock = fs.lock_file(config.data_dir + "/.lock");
+  if (!lock) {
+    std::fprintf(stderr, "freshet %s: %s\n", command, lock.error().message.c_str());
+    return std::nullopt;
+  }
+  return std::move(*lock);
+}
 
 std::string version_string() {
   return fmt::format("freshet {} ({})", FRESHET_VERSION, FRESHET_COMMIT);
@@ -79,66 +85,6 @@ int run_command(const RunArgs& args) {
   auto l = load(args.file, DiagnosticFormat::kHuman);
   if (l.exit_code != kExitOk) return l.exit_code;
   return server::run(std::move(*l.config), std::move(l.plans), options);
-}
-
-int consume_command(const ConsumeArgs& args) {
-  auto l = load(args.file, DiagnosticFormat::kHuman);
-  if (l.exit_code != kExitOk) return l.exit_code;
-  const auto& cfg = *l.config;
-  auto topic = cfg.topics.find(args.topic);
-  if (topic == cfg.topics.end()) {
-    std::fprintf(stderr, "freshet consume: no topic `%s` in %s\n", args.topic.c_str(),
-                 args.file.c_str());
-    return kExitUsage;
-  }
-  io::FileSystem& fs = io::posix_file_system();
-  // Opening a partition may repair a torn tail, so it takes the same lock as a server.
-  auto lock = fs.lock_file(cfg.data_dir + "/.lock");
-  if (!lock) {
-    std::fprintf(stderr, "freshet consume: %s\n", lock.error().message.c_str());
-    return kExitTempFail;
-  }
-  uint64_t printed = 0;
-  std::string out;
-  for (int32_t p = 0; p < topic->second.partitions; ++p) {
-    if (args.partition && *args.partition != p) continue;
-    const std::string dir = fmt::format("{}/topics/{}/{}", cfg.data_dir, args.topic, p);
-    auto exists = fs.exists(dir);
-    if (!exists || !*exists) continue;
-    log::PartitionOptions opts;
-    opts.segment_bytes = topic->second.segment_bytes;
-    auto part = log::PartitionLog::open(fs, dir, opts);
-    if (!part) {
-      std::fprintf(stderr, "freshet consume: %s\n", part.error().message.c_str());
-      return kExitDataErr;
-    }
-    log::PartitionLog::Reader reader(**part);
-    for (;;) {
-      auto batch = reader.next();
-      if (!batch) {
-        std::fprintf(stderr, "freshet consume: %s\n", batch.error().message.c_str());
-        return kExitDataErr;
-      }
-      if (!*batch) break;
-      auto it = (*batch)->records();
-      log::RecordView rec;
-      while (it.next(rec)) {
-        if (args.max && printed >= *args.max) break;
-        out.append(rec.value.value_or("null"));
-        out += '\n';
-        ++printed;
-        if (out.size() > (1 << 16)) {
-          std::fwrite(out.data(), 1, out.size(), stdout);
-          out.clear();
-        }
-      }
-    }
-    if (auto st = (*part)->close(); !st)
-      std::fprintf(stderr, "freshet consume: %s\n", st.error().message.c_str());
-    if (args.max && printed >= *args.max) break;
-  }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  return kExitOk;
 }
 
 }  // namespace freshet::cli

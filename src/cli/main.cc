@@ -52,10 +52,56 @@ int main(int argc, char** argv) {
   consume_cmd->add_option("-c,--config", consume.file, "The YAML config naming the data_dir")
       ->required();
   consume_cmd->add_option("-p,--partition", consume.partition, "Only this partition");
+  bool from_beginning = false;  // the default; accepted because kcat and Kafka users type it
+  consume_cmd->add_flag("--from-beginning", from_beginning, "From the first offset (the default)");
+  auto* offset_opt =
+      consume_cmd->add_option("--offset", consume.offset, "From this offset in each partition");
+  consume_cmd
+      ->add_option("--from-time", consume.from_time,
+                   "From the first record stamped at or after T (RFC 3339 or epoch ms)")
+      ->excludes(offset_opt);
   consume_cmd->add_option("--max", consume.max, "Stop after this many records");
   consume_cmd->footer(
       "\nReads the log on disk; partitions are printed one after another.\n"
-      "Example:\n  freshet consume payments -c config/demo.yaml --max 10");
+      "Examples:\n  freshet consume payments -c config/demo.yaml --max 10\n"
+      "  freshet consume payments -c config/demo.yaml -p 0 --offset 1000\n"
+      "  freshet consume payments -c config/demo.yaml --from-time 2026-11-25T10:00:00Z");
+
+  cli::ProduceArgs produce;
+  auto* produce_cmd = app.add_subcommand("produce", "Append NDJSON from stdin to a topic");
+  produce_cmd->add_option("topic", produce.topic, "Topic name")->required();
+  produce_cmd->add_option("-c,--config", produce.file, "The YAML config naming the data_dir")
+      ->required();
+  produce_cmd->add_option("-k,--key-field", produce.key_field,
+                          "Field whose value keys each record (default: the topic's key)");
+  produce_cmd->add_flag("-q,--quiet", produce.quiet, "No per-record acknowledgements on stdout");
+  produce_cmd->footer(
+      "\nPrints {\"partition\":P,\"offset\":O} for each record once it is durable under\n"
+      "the topic's fsync policy. Lines that are not JSON are reported and skipped (exit 65).\n"
+      "Example:\n  echo '{\"card_id\":\"c-1\",\"amount\":3.5}' | freshet produce payments -c "
+      "pipeline.yaml");
+
+  cli::TopicArgs topic;
+  auto* topic_cmd = app.add_subcommand("topic", "Create, list, describe and delete topics");
+  topic_cmd->require_subcommand(1);
+  for (const char* verb : {"create", "list", "describe", "delete"}) {
+    auto* sub = topic_cmd->add_subcommand(verb, std::string(verb) + " topics in the data dir");
+    sub->add_option("-c,--config", topic.file, "The YAML config naming the data_dir")->required();
+    if (std::string(verb) != "list")
+      sub->add_option("topic", topic.topic, "Topic name")->required();
+    if (std::string(verb) == "create") {
+      sub->add_option("-p,--partitions", topic.partitions, "Partition count (default 1)");
+      sub->add_option("--segment-bytes", topic.segment_bytes, "Segment size, e.g. 128MiB");
+      sub->add_option("--fsync", topic.fsync, "always | interval | never (default interval)");
+      sub->add_option("-k,--key", topic.key_field, "Field that keys records");
+    }
+    if (std::string(verb) == "list" || std::string(verb) == "describe")
+      sub->add_flag("--json", topic.json, "Machine-readable output");
+    sub->callback([&topic, verb] { topic.verb = verb; });
+  }
+  topic_cmd->footer(
+      "\nExamples:\n  freshet topic create clicks -c pipeline.yaml --partitions 8\n"
+      "  freshet topic describe clicks -c pipeline.yaml");
 
   app.add_subcommand("version", "Print the version")->callback([] {});
 
@@ -91,5 +137,7 @@ int main(int argc, char** argv) {
   }
   if (*run_cmd) return cli::run_command(run);
   if (*consume_cmd) return cli::consume_command(consume);
+  if (*produce_cmd) return cli::produce_command(produce);
+  if (*topic_cmd) return cli::topic_command(topic);
   return kExitUsage;
 }

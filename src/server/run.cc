@@ -5,6 +5,7 @@
 #include "freshet/base/log.h"
 #include "freshet/base/time.h"
 #include "freshet/server/server.h"
+#include "freshet/server/topic_catalog.h"
 #include "freshet/shard/runtime.h"
 #include "pipeline.h"
 #include "shard_state.h"
@@ -14,24 +15,37 @@ namespace {
 
 // Prepares the data dir: takes its lock (held for the life of the process) and makes sure
 // no earlier run's log is silently mixed into this one.
+Result<bool> topic_has_data(io::FileSystem& fs, const TopicCatalog& catalog,
+                            const std::string& topic) {
+  FRESHET_ASSIGN_OR_RETURN(bool exists, fs.exists(catalog.topic_dir(topic)));
+  if (!exists) return false;
+  FRESHET_ASSIGN_OR_RETURN(auto entries, fs.list_dir(catalog.topic_dir(topic)));
+  for (const auto& e : entries) {
+    if (e == "topic.json") continue;
+    auto files = fs.list_dir(catalog.topic_dir(topic) + "/" + e);
+    if (!files || !files->empty()) return true;
+  }
+  return false;
+}
+
 Result<io::UniqueFd> prepare_data_dir(io::FileSystem& fs, const config::Config& config,
                                       const RunOptions& options) {
-  FRESHET_TRY(fs.mkdirs(config.data_dir));
+  FRESHET_TRY(fs.mkdirs(config.data_dir + "/topics"));
   FRESHET_ASSIGN_OR_RETURN(auto lock, fs.lock_file(config.data_dir + "/.lock"));
-  const std::string topics = config.data_dir + "/topics";
-  FRESHET_ASSIGN_OR_RETURN(bool exists, fs.exists(topics));
-  if (exists) {
-    if (options.reset) {
-      FRESHET_TRY(fs.remove_all(topics));
-    } else {
-      FRESHET_ASSIGN_OR_RETURN(auto entries, fs.list_dir(topics));
-      if (!entries.empty())
-        return make_error(ErrorCode::kUnavailable,
-                          "{} holds the log of an earlier run; this release cannot resume a run "
-                          "yet (checkpoints come next). Start over with `freshet run --reset`, "
-                          "which deletes that log and truncates the output files",
-                          config.data_dir);
+  TopicCatalog catalog(fs, config.data_dir);
+  for (const auto& [name, topic] : config.topics) {
+    FRESHET_ASSIGN_OR_RETURN(bool has_data, topic_has_data(fs, catalog, name));
+    if (has_data && options.reset) {
+      FRESHET_TRY(catalog.remove(name));
+    } else if (has_data) {
+      return make_error(ErrorCode::kUnavailable,
+                        "topic `{}` in {} holds the log of an earlier run; this release cannot "
+                        "resume a run yet (checkpoints come next). Start over with `freshet run "
+                        "--reset`, which deletes the logs of the config's topics and truncates "
+                        "the output files",
+                        name, config.data_dir);
     }
+    FRESHET_TRY(catalog.create(topic));
   }
   return lock;
 }
