@@ -9,9 +9,9 @@
 namespace freshet::config {
 namespace {
 
-constexpr std::array<std::string_view, 8> kTopicKeys{
-    "partitions",    "key",   "retention",      "retention_bytes",
-    "segment_bytes", "fsync", "fsync_interval", "event_time"};
+constexpr std::array<std::string_view, 9> kTopicKeys{
+    "partitions",    "key",         "retention", "retention_bytes", "segment_bytes",
+    "segment_age",   "fsync",       "fsync_interval", "event_time"};
 constexpr std::array<std::string_view, 3> kEventTimeKeys{"field", "watermark_delay",
                                                          "idle_timeout"};
 constexpr std::array<EnumName<FsyncPolicy>, 3> kFsyncNames{{{"always", FsyncPolicy::kAlways},
@@ -79,6 +79,8 @@ void read_topic(Reader& r, const Entry& e, TopicConfig& out) {
       }
     } else if (f.key == "fsync") {
       if (auto p = r.enumeration<FsyncPolicy>(f, kFsyncNames)) out.fsync = *p;
+    } else if (f.key == "segment_age") {
+      if (auto d = positive_duration(r, f)) out.segment_age = *d;
     } else if (f.key == "fsync_interval") {
       if (auto d = positive_duration(r, f)) out.fsync_interval = *d;
     } else if (f.key == "event_time") {

@@ -62,6 +62,8 @@ struct TopicConfig {
   std::optional<DurationMs> retention;      // unset = keep forever
   std::optional<uint64_t> retention_bytes;  // per partition; unset = no size limit
   uint64_t segment_bytes = 128ull << 20;
+  std::optional<DurationMs> segment_age;   // roll a segment this long after its first append
+                                           // (Kafka segment.ms); unset = by size only
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   DurationMs fsync_interval = 10;
   std::optional<EventTimeConfig> event_time;
