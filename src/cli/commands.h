@@ -72,4 +72,11 @@ struct TopicArgs {
 };
 int topic_command(const TopicArgs& args);
 
+struct NexmarkDataArgs {
+  uint64_t events = 1'000'000;
+  std::string density = "100000/s";
+  uint64_t seed = 1;
+};
+int bench_nexmark_data(const NexmarkDataArgs& args);
+
 }  // namespace freshet::cli

@@ -103,6 +103,19 @@ int main(int argc, char** argv) {
       "\nExamples:\n  freshet topic create clicks -c pipeline.yaml --partitions 8\n"
       "  freshet topic describe clicks -c pipeline.yaml");
 
+  cli::NexmarkDataArgs nexmark;
+  auto* bench_cmd = app.add_subcommand("bench", "Generate benchmark inputs");
+  bench_cmd->require_subcommand(1);
+  auto* nexmark_cmd =
+      bench_cmd->add_subcommand("nexmark-data", "Write Nexmark events as JSON lines to stdout");
+  nexmark_cmd->add_option("-n,--events", nexmark.events, "How many events (default 1000000)");
+  nexmark_cmd->add_option("--density", nexmark.density,
+                          "Event-time density: events per second of event time (default 100000/s)");
+  nexmark_cmd->add_option("--seed", nexmark.seed, "Generator seed (default 1)");
+  nexmark_cmd->footer(
+      "\nPerson:auction:bid = 1:3:46, hot auctions and bidders (see bench/README.md).\n"
+      "Example:\n  freshet bench nexmark-data -n 10000000 > nexmark.jsonl");
+
   app.add_subcommand("version", "Print the version")->callback([] {});
 
   try {
@@ -139,5 +152,6 @@ int main(int argc, char** argv) {
   if (*consume_cmd) return cli::consume_command(consume);
   if (*produce_cmd) return cli::produce_command(produce);
   if (*topic_cmd) return cli::topic_command(topic);
+  if (*nexmark_cmd) return cli::bench_nexmark_data(nexmark);
   return kExitUsage;
 }

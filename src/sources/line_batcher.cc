@@ -1,0 +1,117 @@
+#include "freshet/sources/line_batcher.h"
+
+#include <simdjson.h>
+
+#include "freshet/base/hash.h"
+
+namespace freshet::sources {
+
+LineBatcher::LineBatcher(std::string key_field, int32_t partitions, Emit emit,
+                         size_t max_batch_bytes)
+    : key_field_(std::move(key_field)),
+      partitions_(partitions),
+      emit_(std::move(emit)),
+      max_batch_bytes_(max_batch_bytes),
+      open_(static_cast<size_t>(partitions)) {
+  for (size_t start = 0; !key_field_.empty() && start <= key_field_.size();) {
+    size_t dot = key_field_.find('.', start);
+    if (dot == std::string::npos) dot = key_field_.size();
+    key_path_.push_back(key_field_.substr(start, dot - start));
+    start = dot + 1;
+  }
+}
+
+bool LineBatcher::key_of(std::string_view line, std::string& key) {
+  if (key_path_.empty()) return false;
+  // Only the key field is parsed (On-Demand stops there); the copy gives simdjson the padding
+  // it needs, and lines are short next to everything else done per record.
+  thread_local simdjson::ondemand::parser parser;
+  padded_.assign(line);
+  padded_.append(simdjson::SIMDJSON_PADDING, ' ');
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded_.data(), line.size(), padded_.size()).get(doc)) return false;
+  simdjson::ondemand::value v;
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) return false;
+  for (size_t i = 0; i < key_path_.size(); ++i) {
+    if (obj.find_field_unordered(key_path_[i]).get(v)) return false;
+    if (i + 1 < key_path_.size() && v.get_object().get(obj)) return false;
+  }
+  simdjson::ondemand::json_type t;
+  if (v.type().get(t) || t == simdjson::ondemand::json_type::null) return false;
+  if (t == simdjson::ondemand::json_type::string) {
+    std::string_view s;
+    if (v.get_string().get(s)) return false;
+    key.assign(s);
+    return true;
+  }
+  std::string_view raw = v.raw_json_token();
+  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r'))
+    raw.remove_suffix(1);
+  key.assign(raw);
+  return true;
+}
+
+void LineBatcher::add_line(std::string_view line, TimestampMs now) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return;
+  ++lines_;
+  const bool keyed = key_of(line, key_);
+  const int32_t p = keyed
+                        ? kafka_partition(key_, partitions_)
+                        : static_cast<int32_t>(round_robin_++ % static_cast<uint64_t>(partitions_));
+  auto& o = open_[static_cast<size_t>(p)];
+  if (!o.builder) {
+    o.bytes.clear();
+    o.builder = std::make_unique<log::BatchBuilder>(o.bytes, now);
+  }
+  o.builder->add(keyed ? std::optional<std::string_view>(key_) : std::nullopt, line, now);
+  if (o.bytes.size() >= max_batch_bytes_) {
+    o.builder->finish(Offset(0));
+    const uint32_t n = o.builder->count();
+    o.builder.reset();
+    emit_(p, std::move(o.bytes), n);
+  }
+}
+
+void LineBatcher::feed(std::string_view bytes, TimestampMs now) {
+  size_t start = 0;
+  if (!carry_.empty()) {
+    const size_t nl = bytes.find('\n');
+    if (nl == std::string_view::npos) {
+      carry_.append(bytes);
+      return;
+    }
+    carry_.append(bytes.substr(0, nl));
+    add_line(carry_, now);
+    consumed_ += carry_.size() + 1;
+    carry_.clear();
+    start = nl + 1;
+  }
+  for (size_t nl; (nl = bytes.find('\n', start)) != std::string_view::npos; start = nl + 1) {
+    add_line(bytes.substr(start, nl - start), now);
+    consumed_ += nl - start + 1;
+  }
+  carry_.append(bytes.substr(start));
+}
+
+void LineBatcher::end_of_file(TimestampMs now) {
+  if (!carry_.empty()) {
+    add_line(carry_, now);
+    consumed_ += carry_.size();
+    carry_.clear();
+  }
+}
+
+void LineBatcher::flush() {
+  for (size_t p = 0; p < open_.size(); ++p) {
+    auto& o = open_[p];
+    if (!o.builder) continue;
+    o.builder->finish(Offset(0));
+    const uint32_t n = o.builder->count();
+    o.builder.reset();
+    emit_(static_cast<int32_t>(p), std::move(o.bytes), n);
+  }
+}
+
+}  // namespace freshet::sources
