@@ -1,0 +1,80 @@
+#pragma once
+// The `file` source: JSON-lines files (a path or a glob) read into a topic.
+//   bounded: true   read every matching file to its end, then finish (history, backfill)
+//   bounded: false  keep reading as the files grow (following rotation comes later)
+//   read_from       beginning | end (end: only what is appended after start-up)
+//
+// Owned by one shard, which reads through its io_uring ring in 1 MiB chunks and turns lines
+// into per-partition batches (LineBatcher). Batches are handed to `deliver`, which the server
+// routes to the shard owning the partition; reading pauses while a target is backlogged, so
+// memory stays bounded however fast the disk is.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "freshet/base/result.h"
+#include "freshet/io/file_system.h"
+#include "freshet/io/ring.h"
+#include "freshet/shard/shard.h"
+#include "freshet/sources/line_batcher.h"
+
+namespace freshet::sources {
+
+struct FileSourceOptions {
+  std::string name;
+  std::string pattern;  // a path or a glob(7) pattern; files are read in sorted order
+  bool read_from_beginning = true;
+  bool bounded = true;
+  std::string key_field;
+  int32_t partitions = 1;
+};
+
+class FileSource final : public io::Completion {
+ public:
+  using Deliver = std::function<void(int32_t partition, std::string&& batch, uint32_t records)>;
+  // `backlogged(partition)` says the partition's shard cannot take more right now.
+  using Backlogged = std::function<bool(int32_t partition)>;
+
+  FileSource(shard::Shard& shard, io::FileSystem& fs, FileSourceOptions options, Deliver deliver,
+             Backlogged backlogged, std::function<void()> on_finished);
+  ~FileSource() override;
+
+  // Expands the pattern and starts reading. A bounded source whose pattern matches nothing
+  // is an error (a typo would otherwise "finish" at once with no data).
+  Status start();
+  bool finished() const { return finished_; }
+  uint64_t lines() const { return batcher_.lines(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  void complete(int32_t res, uint32_t flags) override;
+  void read_next();
+  void next_file();
+  void finish();
+  bool any_backlogged() const;
+
+  shard::Shard& shard_;
+  io::FileSystem& fs_;
+  FileSourceOptions options_;
+  Deliver deliver_;
+  Backlogged backlogged_;
+  std::function<void()> on_finished_;
+  LineBatcher batcher_;
+  std::vector<std::string> files_;
+  size_t file_index_ = 0;
+  io::UniqueFd fd_;
+  uint64_t offset_ = 0;
+  std::vector<char> buf_;
+  bool reading_ = false;
+  bool finished_ = false;
+  bool stopped_ = false;
+  std::string error_;
+};
+
+// The files matching a pattern, sorted; a plain path matches itself if it exists.
+Result<std::vector<std::string>> expand_glob(const std::string& pattern);
+
+}  // namespace freshet::sources

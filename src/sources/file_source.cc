@@ -1,0 +1,137 @@
+#include "freshet/sources/file_source.h"
+
+#include <fcntl.h>
+#include <glob.h>
+
+#include <chrono>
+
+#include "freshet/base/log.h"
+#include "freshet/base/time.h"
+
+namespace freshet::sources {
+namespace {
+constexpr size_t kReadSize = 1 << 20;
+constexpr auto kPollInterval = std::chrono::milliseconds(100);
+constexpr auto kBackoff = std::chrono::milliseconds(1);
+}  // namespace
+
+Result<std::vector<std::string>> expand_glob(const std::string& pattern) {
+  glob_t g{};
+  const int rc = ::glob(pattern.c_str(), GLOB_ERR, nullptr, &g);
+  std::vector<std::string> out;
+  if (rc == 0)
+    for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
+  ::globfree(&g);
+  if (rc != 0 && rc != GLOB_NOMATCH)
+    return make_error(ErrorCode::kIo, "cannot expand `{}` (glob error {})", pattern, rc);
+  return out;  // glob sorts its matches
+}
+
+FileSource::FileSource(shard::Shard& shard, io::FileSystem& fs, FileSourceOptions options,
+                       Deliver deliver, Backlogged backlogged, std::function<void()> on_finished)
+    : shard_(shard),
+      fs_(fs),
+      options_(std::move(options)),
+      deliver_(std::move(deliver)),
+      backlogged_(std::move(backlogged)),
+      on_finished_(std::move(on_finished)),
+      batcher_(options_.key_field, options_.partitions,
+               [this](int32_t p, std::string&& b, uint32_t n) { deliver_(p, std::move(b), n); }),
+      buf_(kReadSize) {}
+
+FileSource::~FileSource() { stopped_ = true; }
+
+Status FileSource::start() {
+  FRESHET_ASSIGN_OR_RETURN(files_, expand_glob(options_.pattern));
+  if (files_.empty() && options_.bounded)
+    return make_error(ErrorCode::kNotFound, "source `{}`: no file matches `{}`", options_.name,
+                      options_.pattern);
+  if (files_.empty()) {
+    // Unbounded: wait for the file to appear.
+    shard_.schedule_after(kPollInterval, [this] { (void)start(); });
+    return ok();
+  }
+  // read_from: end starts at the end of the last file, like `tail -F -n0`.
+  if (!options_.read_from_beginning) file_index_ = files_.size() - 1;
+  FRESHET_ASSIGN_OR_RETURN(fd_, fs_.open(files_[file_index_], O_RDONLY | O_CLOEXEC, 0));
+  if (!options_.read_from_beginning) {
+    FRESHET_ASSIGN_OR_RETURN(offset_, fs_.file_size(fd_.get()));
+  }
+  log::info("source {}: reading {} file(s) matching {}", options_.name, files_.size(),
+            options_.pattern);
+  read_next();
+  return ok();
+}
+
+bool FileSource::any_backlogged() const {
+  for (int32_t p = 0; p < options_.partitions; ++p)
+    if (backlogged_(p)) return true;
+  return false;
+}
+
+void FileSource::read_next() {
+  if (stopped_ || finished_ || reading_) return;
+  if (any_backlogged()) {
+    shard_.schedule_after(kBackoff, [this] { read_next(); });
+    return;
+  }
+  reading_ = true;
+  shard_.ring().read(fd_.get(), buf_.data(), static_cast<unsigned>(buf_.size()), offset_, this);
+}
+
+void FileSource::complete(int32_t res, uint32_t) {
+  reading_ = false;
+  if (stopped_) return;
+  if (res < 0) {
+    error_ = fmt::format("source {}: reading {}: {}", options_.name, files_[file_index_],
+                         std::strerror(-res));
+    log::error("{}", error_);
+    finish();
+    return;
+  }
+  const TimestampMs now = wall_clock_ms();
+  if (res > 0) {
+    batcher_.feed(std::string_view(buf_.data(), static_cast<size_t>(res)), now);
+    offset_ += static_cast<uint64_t>(res);
+    batcher_.flush();  // hand over what this read produced: latency over batch size
+    read_next();
+    return;
+  }
+  // End of this file.
+  if (file_index_ + 1 < files_.size()) {
+    batcher_.end_of_file(now);
+    next_file();
+    return;
+  }
+  if (options_.bounded) {
+    batcher_.end_of_file(now);
+    batcher_.flush();
+    finish();
+    return;
+  }
+  shard_.schedule_after(kPollInterval, [this] { read_next(); });
+}
+
+void FileSource::next_file() {
+  ++file_index_;
+  auto fd = fs_.open(files_[file_index_], O_RDONLY | O_CLOEXEC, 0);
+  if (!fd) {
+    error_ = fmt::format("source {}: {}", options_.name, fd.error().message);
+    log::error("{}", error_);
+    finish();
+    return;
+  }
+  fd_ = std::move(*fd);
+  offset_ = 0;
+  read_next();
+}
+
+void FileSource::finish() {
+  if (finished_) return;
+  finished_ = true;
+  log::info("source {}: {} lines read from {} file(s)", options_.name, batcher_.lines(),
+            files_.size());
+  if (on_finished_) on_finished_();
+}
+
+}  // namespace freshet::sources
