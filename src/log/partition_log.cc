@@ -10,210 +10,266 @@
 #include "freshet/base/log.h"
 #include "freshet/base/time.h"
 #include "freshet/log/segment_format.h"
+#include "freshet/log/segment_preparer.h"
+#include "segment.h"
 #include "varint.h"
 
 namespace freshet::log {
 
-std::string segment_file_name(Offset base) { return fmt::format("{:020}.log", base.value()); }
-
 PartitionLog::PartitionLog(io::FileSystem& fs, std::string dir, PartitionOptions options)
-    : fs_(fs), dir_(std::move(dir)), options_(options) {}
+    : fs_(fs),
+      dir_(std::move(dir)),
+      options_(std::move(options)),
+      jobs_(std::make_shared<JobTracker>()) {
+  if (options_.index_interval_bytes == 0) options_.index_interval_bytes = 1;
+}
 
-PartitionLog::~PartitionLog() = default;
+PartitionLog::~PartitionLog() { jobs_->wait(); }
 
 Result<std::unique_ptr<PartitionLog>> PartitionLog::open(io::FileSystem& fs, std::string dir,
                                                          PartitionOptions options) {
-  std::unique_ptr<PartitionLog> log(new PartitionLog(fs, std::move(dir), options));
+  std::unique_ptr<PartitionLog> log(new PartitionLog(fs, std::move(dir), std::move(options)));
   FRESHET_TRY(fs.mkdirs(log->dir_));
+  FRESHET_ASSIGN_OR_RETURN(log->dir_fd_, fs.open(log->dir_, O_RDONLY | O_DIRECTORY, 0));
   FRESHET_TRY(log->recover());
   return log;
 }
 
-Result<PartitionLog::Segment> PartitionLog::create_segment(Offset base) {
-  Segment s;
-  s.base = base;
-  s.path = fmt::format("{}/{}", dir_, segment_file_name(base));
-  FRESHET_ASSIGN_OR_RETURN(s.fd, fs_.open(s.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  FRESHET_TRY(fs_.fallocate(s.fd.get(), 0, static_cast<off_t>(options_.segment_bytes)));
-  FRESHET_ASSIGN_OR_RETURN(s.map, fs_.map(s.fd.get(), options_.segment_bytes, true));
-  // The directory entry must be durable before any batch in the file can be.
-  FRESHET_TRY(fs_.fsync_dir(dir_));
-  return s;
+TimestampMs PartitionLog::now() const {
+  return options_.clock ? options_.clock() : wall_clock_ms();
 }
 
-Status PartitionLog::recover() {
-  FRESHET_ASSIGN_OR_RETURN(auto names, fs_.list_dir(dir_));
-  std::vector<std::pair<int64_t, std::string>> found;
-  for (const auto& name : names) {
-    if (name.size() != 24 || name.substr(20) != ".log") continue;
-    char* end = nullptr;
-    int64_t base = std::strtoll(name.c_str(), &end, 10);
-    if (end != name.c_str() + 20) continue;
-    found.emplace_back(base, name);
-  }
-  std::sort(found.begin(), found.end());
-  for (size_t i = 0; i < found.size(); ++i) {
-    const bool last = i + 1 == found.size();
-    Segment s;
-    s.base = Offset(found[i].first);
-    s.path = fmt::format("{}/{}", dir_, found[i].second);
-    FRESHET_ASSIGN_OR_RETURN(s.fd, fs_.open(s.path, O_RDWR | O_CLOEXEC, 0));
-    FRESHET_ASSIGN_OR_RETURN(uint64_t size, fs_.file_size(s.fd.get()));
-    if (last && size < options_.segment_bytes) {
-      // The active segment was trimmed at a clean shutdown; give it room again.
-      FRESHET_TRY(fs_.fallocate(s.fd.get(), 0, static_cast<off_t>(options_.segment_bytes)));
-      size = options_.segment_bytes;
-    }
-    if (size > 0) {
-      FRESHET_ASSIGN_OR_RETURN(s.map, fs_.map(s.fd.get(), size, last));
-    }
-    FRESHET_ASSIGN_OR_RETURN(size_t used, scan_segment(s, last));
-    s.used = used;
-    s.sealed = !last;
-    segments_.push_back(std::move(s));
-  }
-  if (segments_.empty()) {
-    FRESHET_ASSIGN_OR_RETURN(auto s, create_segment(Offset(0)));
-    segments_.push_back(std::move(s));
-    end_ = Offset(0);
-  }
-  durable_end_ = end_;
-  sync_requested_ = end_;
-  return ok();
-}
+Offset PartitionLog::start_offset() const { return segments_.front()->base; }
 
-Result<size_t> PartitionLog::scan_segment(Segment& s, bool last) {
-  const char* base = reinterpret_cast<const char*>(s.map.data());
-  const size_t size = s.map.size();
-  size_t pos = 0;
-  Offset expect = s.base;
-  while (pos + 12 <= size) {
-    const uint32_t len = BatchView::peek_batch_length(base + pos);
-    if (len == 0 && BatchView::peek_base_offset(base + pos) == Offset(0)) break;  // zeroed tail
-    auto batch = BatchView::parse(base + pos, size - pos);
-    if (!batch || batch->base_offset() != expect) {
-      std::string why =
-          batch ? fmt::format("base offset {} where {} was expected", batch->base_offset(), expect)
-                : batch.error().message;
-      if (!last)
-        return make_error(ErrorCode::kCorruption,
-                          "{} at byte {}: {}; the partition is marked failed", s.path, pos, why);
-      // A torn tail: everything from here was never acknowledged as durable. Zero it so the
-      // next scan stops here too, and report what was dropped.
-      size_t nonzero_end = pos;
-      for (size_t i = size; i > pos; --i)
-        if (base[i - 1] != 0) {
-          nonzero_end = i;
-          break;
-        }
-      dropped_ = nonzero_end - pos;
-      if (dropped_ > 0) {
-        log::warn("{}: truncated a torn tail of {} bytes at byte {} ({})", s.path, dropped_, pos,
-                  why);
-        std::memset(reinterpret_cast<char*>(s.map.data()) + pos, 0, nonzero_end - pos);
-        FRESHET_TRY(s.map.sync(0, size));
-      }
-      break;
-    }
-    pos += batch->size();
-    expect = batch->last_offset() + 1;
-  }
-  end_ = expect;
-  return pos;
-}
-
-Offset PartitionLog::start_offset() const { return segments_.front().base; }
-
-Status PartitionLog::roll(size_t need) {
-  Segment& active = segments_.back();
-  if (need > options_.segment_bytes)
-    return make_error(ErrorCode::kInvalidArgument,
-                      "a batch of {} bytes does not fit in a segment of {} bytes", need,
-                      options_.segment_bytes);
-  // Seal: trim to the used size so the file holds exactly its batches.
-  FRESHET_TRY(fs_.ftruncate(active.fd.get(), static_cast<off_t>(active.used)));
-  active.sealed = true;
-  unsynced_sealed_fds_.push_back(active.fd.get());
-  FRESHET_ASSIGN_OR_RETURN(auto s, create_segment(end_));
-  segments_.push_back(std::move(s));
-  return ok();
+uint64_t PartitionLog::size_bytes() const {
+  uint64_t total = 0;
+  for (const auto& s : segments_) total += s->used;
+  return total;
 }
 
 Result<Offset> PartitionLog::append(std::string& batch) {
+  if (failure_) [[unlikely]]
+    return tl::unexpected(*failure_);
   FRESHET_DCHECK(batch.size() >= kBatchHeaderSize);
-  if (segments_.back().used + batch.size() > segments_.back().map.size())
-    FRESHET_TRY(roll(batch.size()));
-  Segment& s = segments_.back();
+  const TimestampMs t = now();
+  {
+    const Segment& s = *segments_.back();
+    const bool full = s.used + batch.size() > s.capacity();
+    const bool old =
+        options_.segment_age && s.used > 0 && t - s.first_append_ms >= *options_.segment_age;
+    if (full || old) [[unlikely]] {
+      if (batch.size() > options_.segment_bytes)
+        return make_error(ErrorCode::kInvalidArgument,
+                          "a batch of {} bytes does not fit in a segment of {} bytes", batch.size(),
+                          options_.segment_bytes);
+      if (s.used > 0) FRESHET_TRY(roll());
+    }
+  }
+  Segment& s = *segments_.back();
   const Offset base = end_;
-  set_base_offset(batch.data(), base);
-  std::memcpy(reinterpret_cast<char*>(s.map.data()) + s.used, batch.data(), batch.size());
+  char* b = batch.data();
+  set_base_offset(b, base);
+  detail::store_be<int32_t>(b + kPartitionLeaderEpochOffset, 0);
+  if (s.used - s.last_indexed_pos >= options_.index_interval_bytes && s.used > 0)
+    s.add_entry(static_cast<uint32_t>(base - s.base), static_cast<uint32_t>(s.used), s.max_ts);
+  std::memcpy(s.data() + s.used, b, batch.size());
   s.used += batch.size();
-  const auto count = detail::load_be<int32_t>(batch.data() + kRecordCountOffset);
-  end_ = base + count;
-  last_append_ms_ = wall_clock_ms();
+  end_ = base + (detail::load_be<int32_t>(b + kLastOffsetDeltaOffset) + 1);
+  s.next = end_;
+  s.max_ts = std::max(s.max_ts, detail::load_be<int64_t>(b + kMaxTimestampOffset));
+  if (s.first_append_ms == 0) s.first_append_ms = t;
+  s.last_append_ms = t;
+  last_append_ms_ = t;
   if (options_.durable_on_append) {
     durable_end_ = end_;
     sync_requested_ = end_;
+    if (!waiters_.empty()) notify_durable();
   }
+  maybe_prefault(s);
+  maybe_prepare_next(s);
   return base;
+}
+
+void PartitionLog::set_durable_on_append(bool on) {
+  options_.durable_on_append = on;
+  if (on) {
+    sync_requested_ = end_;
+    complete_sync(end_);
+  }
 }
 
 PartitionLog::SyncRequest PartitionLog::prepare_sync() {
   SyncRequest r;
   r.fds = std::move(unsynced_sealed_fds_);
   unsynced_sealed_fds_.clear();
-  r.fds.push_back(segments_.back().fd.get());
+  r.keep_alive = std::move(unsynced_sealed_);
+  unsynced_sealed_.clear();
+  r.datasync.assign(r.fds.size(), true);
+  r.fds.push_back(segments_.back()->log->fd.get());
+  r.datasync.push_back(true);
+  r.keep_alive.push_back(segments_.back()->log);
+  if (dir_unsynced_) {
+    // New segment files were created or renamed into place since the last sync: their
+    // directory entries must be durable before any offset inside them can be.
+    r.fds.push_back(dir_fd_.get());
+    r.datasync.push_back(false);
+    dir_unsynced_ = false;
+  }
   r.end = end_;
   sync_requested_ = end_;
   return r;
 }
 
 void PartitionLog::complete_sync(Offset end) {
-  if (end > durable_end_) durable_end_ = end;
+  if (failure_ || end <= durable_end_) return;
+  durable_end_ = end;
+  notify_durable();
+}
+
+void PartitionLog::notify_durable() {
+  if (waiters_.empty()) return;
+  // Collect first: a callback may append or wait again, which touches waiters_.
+  std::vector<shard::UniqueFunction<void(Status)>> ready;
+  while (!waiters_.empty() && waiters_.begin()->first < durable_end_) {
+    ready.push_back(std::move(waiters_.begin()->second));
+    waiters_.erase(waiters_.begin());
+  }
+  for (auto& f : ready) f(ok());
+}
+
+void PartitionLog::when_durable(Offset last, shard::UniqueFunction<void(Status)> done) {
+  if (failure_) return done(tl::unexpected(*failure_));
+  if (last < durable_end_) return done(ok());
+  waiters_.emplace(last, std::move(done));
+}
+
+void PartitionLog::fail(Error e) {
+  if (failure_) return;
+  log::error("{}: partition failed: {}", dir_, e.message);
+  failure_ = std::move(e);
+  auto waiters = std::move(waiters_);
+  waiters_.clear();
+  for (auto& [offset, f] : waiters) f(tl::unexpected(*failure_));
 }
 
 Status PartitionLog::close() {
-  if (segments_.empty()) return ok();
-  Segment& s = segments_.back();
-  if (!s.sealed && s.fd) {
-    FRESHET_TRY(fs_.fsync(s.fd.get()));
-    FRESHET_TRY(fs_.ftruncate(s.fd.get(), static_cast<off_t>(s.used)));
-    FRESHET_TRY(fs_.fsync(s.fd.get()));
+  jobs_->wait();  // a preparation may still be writing the temporary files
+  if (prepared_ && prepared_->state.load(std::memory_order_acquire) == PreparedSegment::kReady)
+    for (const auto& f : {prepared_->log, prepared_->index, prepared_->timeindex})
+      FRESHET_TRY(fs_.unlink(f->path));
+  prepared_.reset();
+  if (segments_.empty() || failure_) return ok();
+  Segment& s = *segments_.back();
+  if (!s.sealed) {
+    FRESHET_TRY(fs_.fsync(s.log->fd.get()));
+    FRESHET_TRY(fs_.ftruncate(s.log->fd.get(), s.used));
+    FRESHET_TRY(fs_.fsync(s.log->fd.get()));
+    FRESHET_TRY(fs_.ftruncate(s.index->fd.get(), s.entries * kOffsetIndexEntrySize));
+    FRESHET_TRY(fs_.ftruncate(s.timeindex->fd.get(), s.entries * kTimeIndexEntrySize));
+    FRESHET_TRY(fs_.fsync(s.index->fd.get()));
+    FRESHET_TRY(fs_.fsync(s.timeindex->fd.get()));
+    FRESHET_TRY(fs_.fsync_dir(dir_));
     s.sealed = true;
   }
   return ok();
 }
 
-PartitionLog::Reader::Reader(const PartitionLog& log)
-    : log_(&log), next_offset_(log.start_offset()) {}
+size_t PartitionLog::segment_for(Offset offset) const {
+  // The last segment whose base is <= offset.
+  auto it =
+      std::upper_bound(segments_.begin(), segments_.end(), offset,
+                       [](Offset o, const std::unique_ptr<Segment>& s) { return o < s->base; });
+  return it == segments_.begin() ? 0 : static_cast<size_t>(it - segments_.begin()) - 1;
+}
 
-Result<std::optional<BatchView>> PartitionLog::Reader::next() {
-  while (segment_ < log_->segments_.size()) {
-    const Segment& s = log_->segments_[segment_];
-    if (pos_ < s.used) {
-      const char* p = reinterpret_cast<const char*>(s.map.data()) + pos_;
-      if (BatchView::peek_base_offset(p) >= log_->durable_end_) return std::nullopt;
-      auto batch = BatchView::parse(p, s.used - pos_);
-      if (!batch) return tl::unexpected(std::move(batch.error()).context(s.path));
-      pos_ += batch->size();
-      next_offset_ = batch->last_offset() + 1;
-      return *batch;
+const Segment* PartitionLog::segment_at(uint64_t absolute) const {
+  if (absolute < removed_segments_ || absolute - removed_segments_ >= segments_.size())
+    return nullptr;
+  return segments_[absolute - removed_segments_].get();
+}
+
+Result<std::optional<Offset>> PartitionLog::offset_for_time(TimestampMs t) const {
+  if (failure_) return tl::unexpected(*failure_);
+  for (const auto& s : segments_) {
+    if (s->max_ts < t) continue;  // timestamps may go back: the first segment that reaches t
+    size_t pos = s->last_entry_before_time(t).pos;
+    while (pos < s->used) {
+      const char* p = s->data() + pos;
+      if (BatchView::peek_base_offset(p) >= durable_end_) return std::nullopt;
+      if (detail::load_be<int64_t>(p + kMaxTimestampOffset) >= t)
+        return BatchView::peek_base_offset(p);
+      pos += size_t{BatchView::peek_batch_length(p)} + 12;
     }
-    if (!s.sealed || segment_ + 1 == log_->segments_.size()) return std::nullopt;
-    ++segment_;
-    pos_ = 0;
   }
   return std::nullopt;
 }
 
+PartitionLog::Reader::Reader(const PartitionLog& log)
+    : log_(&log), segment_(log.removed_segments_), next_offset_(log.start_offset()) {}
+
+Status PartitionLog::Reader::seek(Offset offset) {
+  if (log_->failure_) return tl::unexpected(*log_->failure_);
+  if (offset > log_->end_)
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{}: offset {} is beyond the end of the partition ({})", log_->dir_, offset,
+                      log_->end_);
+  offset = std::max(offset, log_->start_offset());
+  size_t idx = log_->segment_for(offset);
+  const Segment* s = log_->segments_[idx].get();
+  size_t pos = s->floor_entry(static_cast<uint32_t>(offset - s->base)).pos;
+  while (pos < s->used) {
+    const char* p = s->data() + pos;
+    const Offset last =
+        BatchView::peek_base_offset(p) + detail::load_be<int32_t>(p + kLastOffsetDeltaOffset);
+    if (last >= offset) break;
+    pos += size_t{BatchView::peek_batch_length(p)} + 12;
+  }
+  segment_ = log_->removed_segments_ + idx;
+  pos_ = pos;
+  next_offset_ = offset;
+  return ok();
+}
+
+Result<std::optional<BatchView>> PartitionLog::Reader::next() {
+  if (log_->failure_) [[unlikely]]
+    return tl::unexpected(*log_->failure_);
+  for (;;) {
+    const Segment* s = log_->segment_at(segment_);
+    if (s == nullptr) {
+      if (segment_ < log_->removed_segments_)
+        return make_error(ErrorCode::kNotFound,
+                          "{}: offset {} is out of range: retention deleted it (the partition "
+                          "now starts at {})",
+                          log_->dir_, next_offset_, log_->start_offset());
+      return std::nullopt;
+    }
+    if (pos_ < s->used) {
+      const char* p = s->data() + pos_;
+      if (BatchView::peek_base_offset(p) >= log_->durable_end_) return std::nullopt;
+      auto batch = BatchView::parse(p, s->used - pos_);
+      if (!batch)
+        return tl::unexpected(
+            std::move(batch.error()).context(fmt::format("{} at byte {}", s->log->path, pos_)));
+      pos_ += batch->size();
+      next_offset_ = batch->last_offset() + 1;
+      return *batch;
+    }
+    if (!s->sealed || segment_ + 1 - log_->removed_segments_ >= log_->segments_.size())
+      return std::nullopt;
+    ++segment_;
+    pos_ = 0;
+  }
+}
+
 size_t PartitionLog::Reader::readable_after(const char* p) const {
-  const Segment& s = log_->segments_[std::min(segment_, log_->segments_.size() - 1)];
-  const char* base = reinterpret_cast<const char*>(s.map.data());
+  const Segment* s = log_->segment_at(segment_);
+  if (s == nullptr) return 0;
+  const char* base = s->data();
   // A sealed segment's file ends at `used`: pages of the mapping past the file's last page
   // would fault with SIGBUS, so only the rest of that page counts as readable.
   static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   size_t limit =
-      s.sealed ? std::min(s.map.size(), (s.used + page - 1) / page * page) : s.map.size();
+      s->sealed ? std::min(s->capacity(), (s->used + page - 1) / page * page) : s->capacity();
   if (p < base || p > base + limit) return 0;
   return static_cast<size_t>(base + limit - p);
 }

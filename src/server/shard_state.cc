@@ -5,6 +5,7 @@
 
 #include "freshet/base/log.h"
 #include "freshet/base/time.h"
+#include "freshet/log/segment_preparer.h"
 
 namespace freshet::server {
 namespace {
@@ -31,6 +32,8 @@ log::PartitionLog* ShardState::partition(const std::string& topic, int32_t p) {
 
 Status ShardState::open() {
   const auto& cfg = p_.config();
+  flusher_ = std::make_unique<log::Flusher>(shard_);
+  flusher_->on_failure([this](log::PartitionLog&, const Error& e) { p_.fail(e.message); });
   for (const auto& [name, topic] : cfg.topics) {
     auto& parts = logs_[name];
     parts.resize(static_cast<size_t>(topic.partitions));
@@ -38,17 +41,20 @@ Status ShardState::open() {
       if (p_.partition_owner(p) != id()) continue;
       log::PartitionOptions opts;
       opts.segment_bytes = topic.segment_bytes;
+      opts.segment_age = topic.segment_age;
       opts.durable_on_append = topic.fsync == config::FsyncPolicy::kNever;
+      opts.preparer = &log::SegmentPreparer::shared();
       FRESHET_ASSIGN_OR_RETURN(parts[static_cast<size_t>(p)],
                                log::PartitionLog::open(p_.fs(), p_.partition_dir(name, p), opts));
-      if (topic.fsync != config::FsyncPolicy::kNever) {
-        auto f = std::make_unique<FsyncState>();
-        f->pipeline = &p_;
-        f->topic = name;
-        f->log = parts[static_cast<size_t>(p)].get();
-        f->policy = topic.fsync;
-        fsyncs_.push_back(std::move(f));
-      }
+      auto& part = *parts[static_cast<size_t>(p)];
+      // Corruption in the middle of a partition is never served: stop with its message.
+      if (part.failed()) return tl::unexpected(part.failure());
+      log::FlushPolicy policy;
+      policy.mode = topic.fsync == config::FsyncPolicy::kAlways     ? log::FlushMode::kAlways
+                    : topic.fsync == config::FsyncPolicy::kInterval ? log::FlushMode::kInterval
+                                                                    : log::FlushMode::kNever;
+      policy.interval = std::chrono::milliseconds(std::max<int64_t>(1, topic.fsync_interval));
+      flusher_->add(part, policy);
     }
   }
   bool paced = false;
@@ -116,14 +122,6 @@ Status ShardState::open() {
   shard_.add_poller([this] { return poll(); });
   // Paced sources need the loop to wake when their next events fall due.
   if (paced) shard_.schedule_every(std::chrono::milliseconds(2), [] {});
-  for (const auto& [name, topic] : cfg.topics) {
-    if (topic.fsync != config::FsyncPolicy::kInterval) continue;
-    shard_.schedule_every(std::chrono::milliseconds(std::max<int64_t>(1, topic.fsync_interval)),
-                          [this, topic_name = name] {
-                            for (auto& f : fsyncs_)
-                              if (f->topic == topic_name) start_sync(*f);
-                          });
-  }
   shard_.schedule_every(std::chrono::seconds(10), [this] { report_counters(); });
   return ok();
 }
@@ -131,7 +129,7 @@ Status ShardState::open() {
 bool ShardState::poll() {
   if (p_.shutdown_requested() && !shutting_down_) begin_shutdown();
   if (stopped_) return false;
-  bool did = poll_fsync();
+  bool did = false;
   if (!shutting_down_) {
     did |= poll_sources();
     for (size_t qi = 0; qi < queries_.size(); ++qi) did |= poll_query(qi);
@@ -161,37 +159,6 @@ bool ShardState::poll_sources() {
       if (l) l->mark_finished();
   }
   return did;
-}
-
-bool ShardState::poll_fsync() {
-  // fsync: always — group commit: one fsync covers every append since the last one started.
-  for (auto& f : fsyncs_)
-    if (f->policy == config::FsyncPolicy::kAlways) start_sync(*f);
-  return false;
-}
-
-void ShardState::start_sync(FsyncState& f) {
-  if (f.outstanding > 0 || f.first_error != 0 || !f.log->has_unsynced()) return;
-  auto req = f.log->prepare_sync();
-  f.target = req.end;
-  f.outstanding = static_cast<int>(req.fds.size());
-  for (int fd : req.fds) shard_.ring().fsync(fd, true, &f);
-}
-
-void FsyncState::complete(int32_t res, uint32_t) {
-  if (res < 0 && first_error == 0) first_error = res;
-  if (--outstanding > 0) return;
-  if (first_error != 0) {
-    // The durable end must not advance past data that may not be on disk, and a retry proves
-    // nothing: after a failed fsync the kernel may have dropped the dirty pages (PostgreSQL's
-    // fsyncgate). Stop, and leave recovery to the next start.
-    pipeline->fail(
-        fmt::format("fsync of {} failed: {}; stopping so that nothing unsynced is "
-                    "ever served",
-                    log->dir(), std::strerror(-first_error)));
-    return;
-  }
-  log->complete_sync(target);
 }
 
 bool ShardState::poll_query(size_t qi) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "freshet/io/ring.h"
+#include "freshet/log/flusher.h"
 #include "pipeline.h"
 
 namespace freshet::server {
@@ -54,17 +55,6 @@ struct SinkShard final : io::Completion {
   void complete(int32_t res, uint32_t flags) override;
 };
 
-struct FsyncState final : io::Completion {
-  Pipeline* pipeline = nullptr;
-  std::string topic;
-  log::PartitionLog* log = nullptr;
-  config::FsyncPolicy policy = config::FsyncPolicy::kNever;
-  int outstanding = 0;
-  int32_t first_error = 0;
-  Offset target{0};
-  void complete(int32_t res, uint32_t flags) override;
-};
-
 class ShardState {
  public:
   ShardState(Pipeline& pipeline, shard::Shard& shard);
@@ -90,8 +80,6 @@ class ShardState {
   bool poll();
   bool poll_sources();
   bool poll_query(size_t qi);
-  bool poll_fsync();
-  void start_sync(FsyncState& f);
   void ship(size_t qi, TimestampMs wm);
   void release(size_t si);
   void begin_shutdown();
@@ -110,7 +98,8 @@ class ShardState {
   std::vector<SourceSlice> sources_;
   std::vector<QueryShard> queries_;
   std::vector<std::unique_ptr<SinkShard>> sinks_;  // by sink index; null if not owned
-  std::vector<std::unique_ptr<FsyncState>> fsyncs_;
+  // Drives every owned partition's fsync policy; a failed fsync fails the pipeline.
+  std::unique_ptr<log::Flusher> flusher_;
   uint32_t quiesce_markers_ = 0;
   bool shutting_down_ = false;
   bool stopped_ = false;

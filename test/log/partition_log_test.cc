@@ -124,7 +124,7 @@ TEST_CASE("a torn last batch is truncated at every byte position and reported") 
   }
 }
 
-TEST_CASE("corruption in a sealed segment refuses to open instead of truncating") {
+TEST_CASE("corruption in a sealed segment marks the partition failed instead of truncating") {
   TempDir dir;
   auto& fs = io::posix_file_system();
   PartitionOptions opts;
@@ -144,10 +144,20 @@ TEST_CASE("corruption in a sealed segment refuses to open instead of truncating"
   REQUIRE(fs.pread(fd->get(), &c, 1, 100).has_value());
   c = static_cast<char>(c ^ 0x10);
   REQUIRE(fs.pwrite(fd->get(), &c, 1, 100).has_value());
+  auto size_before = fs.file_size(fd->get());
   auto log = PartitionLog::open(fs, dir.path, opts);
-  REQUIRE_FALSE(log.has_value());
-  CHECK(log.error().code == ErrorCode::kCorruption);
-  CHECK(log.error().message.find("marked failed") != std::string::npos);
+  REQUIRE(log.has_value());
+  REQUIRE((*log)->failed());
+  CHECK((*log)->failure().code == ErrorCode::kCorruption);
+  CHECK((*log)->failure().message.find("marked failed") != std::string::npos);
+  CHECK((*log)->failure().message.find("00000000000000000000.log is corrupt at byte") !=
+        std::string::npos);
+  // Never served, never truncated.
+  PartitionLog::Reader r(**log);
+  CHECK_FALSE(r.next().has_value());
+  std::string b = make_batch(0, 1);
+  CHECK_FALSE((*log)->append(b).has_value());
+  CHECK(fs.file_size(fd->get()).value() == size_before.value());
 }
 
 TEST_CASE("readers see only the durable end under an fsync policy") {

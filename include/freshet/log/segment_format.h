@@ -33,15 +33,51 @@
 //   varint offsetDelta, varint keyLength (-1 = null), key, varint valueLength (-1 = null),
 //   value, varint headerCount, headers: { varint keyLength, key, varint valueLength, value }
 
+//
+// freshet writes partitionLeaderEpoch as 0 (one node, one epoch) and recovery requires it, so
+// that a flipped bit in the only header bytes outside the CRC besides baseOffset is caught.
+//
+// Indexes (kIndexFormatVersion). Beside each segment, two sparse indexes, preallocated and
+// memory-mapped like the segment, appended in place, and trimmed to their entries at seal:
+//
+//   <base_offset:020>.index       offset index, 8-byte entries, big-endian:
+//     off  size  field
+//       0     4  relativeOffset   base offset of an indexed batch - the segment's base (> 0)
+//       4     4  position         byte position of that batch in the .log file (> 0)
+//
+//   <base_offset:020>.timeindex   time index, 12-byte entries, big-endian, one per offset
+//                                 index entry and in the same order:
+//     off  size  field
+//       0     8  timestamp        max(maxTimestamp) over the batches of the segment BEFORE the
+//                                 indexed batch: no earlier batch holds a later timestamp
+//       8     4  relativeOffset   the same relativeOffset as the matching offset index entry
+//
+// A batch is indexed when it starts at least index_interval_bytes after the previously indexed
+// batch (the first batch, at position 0, is the implicit entry 0 and is never written). Both
+// relativeOffset and position strictly increase and timestamp never decreases, so an all-zero
+// entry marks the end of a preallocated index. Unlike Kafka, the time index gets an entry even
+// when the timestamp did not grow: the two indexes then pair up entry for entry, which lets
+// recovery check one against the other. Indexes are derived data: they are never fsynced on
+// the append path, and recovery keeps only the entries that agree with the segment, scanning
+// (and re-indexing) the batches after the last such entry; a missing, short or stale index is
+// rebuilt from its segment.
+//
+// Transient files: a segment prepared ahead of need lives as next.log.tmp, next.index.tmp and
+// next.timeindex.tmp until a roll renames it into place. Recovery deletes any *.tmp file.
+
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace freshet::log {
 
 inline constexpr uint32_t kSegmentFormatVersion = 1;
+inline constexpr uint32_t kIndexFormatVersion = 1;
 
 inline constexpr int8_t kMagicV2 = 2;
 inline constexpr size_t kBatchHeaderSize = 61;
 inline constexpr size_t kBatchLengthOffset = 8;
+inline constexpr size_t kPartitionLeaderEpochOffset = 12;
 inline constexpr size_t kMagicOffset = 16;
 inline constexpr size_t kCrcOffset = 17;
 inline constexpr size_t kAttributesOffset = 21;  // the CRC covers from here to the end
@@ -53,5 +89,19 @@ inline constexpr size_t kRecordCountOffset = 57;
 // The smallest batchLength a valid batch can have: the header after the length field.
 inline constexpr uint32_t kMinBatchLength = kBatchHeaderSize - 12;
 inline constexpr uint16_t kCompressionMask = 0x7;
+
+inline constexpr size_t kOffsetIndexEntrySize = 8;
+inline constexpr size_t kTimeIndexEntrySize = 12;
+inline constexpr std::string_view kLogSuffix = ".log";
+inline constexpr std::string_view kIndexSuffix = ".index";
+inline constexpr std::string_view kTimeIndexSuffix = ".timeindex";
+inline constexpr std::string_view kTempSuffix = ".tmp";
+inline constexpr std::string_view kPreparedStem = "next";
+
+// Index entries a segment of `segment_bytes` can need: each entry follows the previous one by
+// at least `interval` bytes, plus one spare.
+constexpr size_t index_capacity(uint64_t segment_bytes, uint64_t interval) {
+  return static_cast<size_t>(segment_bytes / (interval == 0 ? 1 : interval)) + 2;
+}
 
 }  // namespace freshet::log
