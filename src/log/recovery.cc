@@ -55,18 +55,36 @@ std::string check_batch(const char* p, size_t available, Offset expect, size_t* 
   return {};
 }
 
-// The first position after `from` where a whole, CRC-valid batch with an offset at or after
-// `expect` starts, if any: a torn tail is followed by nothing valid.
-std::optional<size_t> find_valid_batch_after(const char* data, size_t from, size_t end,
-                                             Offset expect) {
-  for (size_t q = from + 1; q + kBatchHeaderSize <= end; ++q) {
+// The first position after `from` (and before `nonzero`, where the non-zero bytes end) where
+// a whole, CRC-valid batch with an offset at or after `expect` starts, if any: a torn tail is
+// followed by nothing valid.
+std::optional<size_t> find_valid_batch_after(const char* data, size_t from, size_t nonzero,
+                                             size_t size, Offset expect) {
+  for (size_t q = from + 1; q + kMagicOffset < nonzero && q + kBatchHeaderSize <= size; ++q) {
     if (data[q + kMagicOffset] != kMagicV2) continue;
     const uint32_t len = BatchView::peek_batch_length(data + q);
-    if (len < kMinBatchLength || q + 12 + size_t{len} > end) continue;
-    auto b = BatchView::parse(data + q, end - q);
+    if (len < kMinBatchLength || q + 12 + size_t{len} > size) continue;
+    auto b = BatchView::parse(data + q, size - q);
     if (b && b->base_offset() >= expect) return q;
   }
   return std::nullopt;
+}
+
+// Whether a whole page-aligned page of zeros lies in [from, to): the mark of a write that
+// never reached the disk (a page written back later than the ones after it), which no bit
+// flip produces.
+bool has_zero_page(const char* data, size_t from, size_t to) {
+  constexpr size_t kPage = 4096;
+  for (size_t p = (from + kPage - 1) / kPage * kPage; p + kPage <= to; p += kPage) {
+    bool zero = true;
+    for (size_t i = 0; i < kPage && zero; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, data + p + i, 8);
+      zero = w == 0;
+    }
+    if (zero) return true;
+  }
+  return false;
 }
 
 // One past the last non-zero byte in [from, end), or `from` if all are zero.
@@ -203,6 +221,29 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
       prev_ts = ts;
     }
   }
+  if (last && sound > 0) {
+    // The active segment may have lost pages in the middle of its unsynced part, under
+    // entries that still look right. Walk the batch headers (no CRC: one cache line per
+    // batch) from the start and trust only the entries the walk lands on exactly.
+    size_t wpos = 0, agree = 0;
+    Offset wexp = s.base;
+    while (agree < sound && wpos + 12 <= data_size) {
+      const IndexEntry e = s.entry(agree);
+      if (wpos == e.pos) {
+        if (s.base + e.rel != wexp) break;
+        ++agree;
+        continue;
+      }
+      if (wpos > e.pos) break;
+      const uint32_t len = BatchView::peek_batch_length(data + wpos);
+      if (len < kMinBatchLength || wpos + 12 + size_t{len} > data_size ||
+          wpos + kBatchHeaderSize > data_size || BatchView::peek_base_offset(data + wpos) != wexp)
+        break;
+      wexp = wexp + (detail::load_be<int32_t>(data + wpos + kLastOffsetDeltaOffset) + 1);
+      wpos += 12 + size_t{len};
+    }
+    sound = agree;
+  }
   size_t written = sound;  // entries present in the file, sound or not (for the log line)
   while (written < on_disk && (s.entry(written).rel != 0 || s.entry(written).pos != 0)) ++written;
   s.entries = sound;
@@ -217,6 +258,7 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
   const bool full = !last && options_.validate_sealed_segments;
   const size_t keep = full ? 0 : trusted;
   s.drop_entries_from(keep);
+  s.last_indexed_pos = keep == 0 ? 0 : s.entry(keep - 1).pos;
   size_t pos = 0;
   Offset expect = expected_base;
   TimestampMs max_ts = kMinTimestamp;
@@ -260,8 +302,11 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
     if (!why.empty()) {
       const size_t nz = nonzero_end(data, pos, data_size);
       std::optional<size_t> later;
-      if (last) later = find_valid_batch_after(data, pos, nz, expect);
-      if (!last || later) {
+      if (last) later = find_valid_batch_after(data, pos, nz, data_size, expect);
+      // Valid batches after a page that never reached the disk were never acknowledged
+      // either (an fsync covers every page before them): a torn tail, however long.
+      const bool lost_write = later && has_zero_page(data, pos, *later);
+      if (!last || (later && !lost_write)) {
         // Valid data after a bad batch is not a torn tail: refuse to serve or truncate it.
         fail(Error{ErrorCode::kCorruption,
                    fmt::format("{} is corrupt at byte {}: {}{}; the partition is marked failed "

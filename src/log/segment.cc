@@ -49,10 +49,19 @@ Result<std::shared_ptr<MappedFile>> open_mapped(io::FileSystem& fs, const std::s
   f->path = path;
   int flags = O_RDWR | O_CREAT | (truncate ? O_TRUNC : 0) | (exclusive ? O_EXCL : 0);
   FRESHET_ASSIGN_OR_RETURN(f->fd, fs.open(path, flags, 0644));
-  FRESHET_ASSIGN_OR_RETURN(f->file_size, fs.file_size(f->fd.get()));
-  if (f->file_size < size) FRESHET_TRY(fs.fallocate(f->fd.get(), 0, size));
-  if (size > 0) {
-    FRESHET_ASSIGN_OR_RETURN(f->map, fs.map(f->fd.get(), size, true));
+  Status st = [&]() -> Status {
+    FRESHET_ASSIGN_OR_RETURN(f->file_size, fs.file_size(f->fd.get()));
+    if (f->file_size < size) FRESHET_TRY(fs.fallocate(f->fd.get(), 0, size));
+    if (size > 0) {
+      FRESHET_ASSIGN_OR_RETURN(f->map, fs.map(f->fd.get(), size, true));
+    }
+    return ok();
+  }();
+  if (!st) {
+    // A file this call created exclusively must not stay behind half made: a retry would
+    // find it and fail.
+    if (exclusive) (void)fs.unlink(path);
+    return tl::unexpected(std::move(st).error());
   }
   return f;
 }
@@ -85,15 +94,21 @@ Result<std::unique_ptr<Segment>> PartitionLog::create_segment_inline(Offset base
   s->base = base;
   s->next = base;
   const size_t cap = index_capacity(options_.segment_bytes, options_.index_interval_bytes);
-  FRESHET_ASSIGN_OR_RETURN(s->log,
-                           open_mapped(fs_, fmt::format("{}/{}", dir_, segment_file_name(base)),
-                                       options_.segment_bytes, false, true));
-  FRESHET_ASSIGN_OR_RETURN(s->index,
-                           open_mapped(fs_, fmt::format("{}/{}", dir_, index_file_name(base)),
-                                       cap * kOffsetIndexEntrySize, true, false));
-  FRESHET_ASSIGN_OR_RETURN(s->timeindex,
-                           open_mapped(fs_, fmt::format("{}/{}", dir_, time_index_file_name(base)),
-                                       cap * kTimeIndexEntrySize, true, false));
+  const std::string log_path = fmt::format("{}/{}", dir_, segment_file_name(base));
+  FRESHET_ASSIGN_OR_RETURN(s->log, open_mapped(fs_, log_path, options_.segment_bytes, false, true));
+  auto indexes = [&]() -> Status {
+    FRESHET_ASSIGN_OR_RETURN(s->index,
+                             open_mapped(fs_, fmt::format("{}/{}", dir_, index_file_name(base)),
+                                         cap * kOffsetIndexEntrySize, true, false));
+    FRESHET_ASSIGN_OR_RETURN(
+        s->timeindex, open_mapped(fs_, fmt::format("{}/{}", dir_, time_index_file_name(base)),
+                                  cap * kTimeIndexEntrySize, true, false));
+    return ok();
+  }();
+  if (!indexes) {
+    (void)fs_.unlink(log_path);  // so that a retry can create the segment again
+    return tl::unexpected(std::move(indexes).error());
+  }
   // The directory entries become durable with the next sync (prepare_sync adds the
   // directory), before any offset in the new file can count as durable.
   dir_unsynced_ = true;
