@@ -188,11 +188,29 @@ const Segment* PartitionLog::segment_at(uint64_t absolute) const {
   return segments_[absolute - removed_segments_].get();
 }
 
+namespace {
+
+// The position an index entry names, if the batch header there agrees with it; else the
+// segment start. Recovery checks a sealed index only at its end, so an entry in the middle
+// may be damaged: one header read keeps a lookup from landing inside a batch.
+size_t checked_position(const Segment& s, IndexEntry e) {
+  if (e.pos == 0) return 0;
+  const char* p = s.data() + e.pos;
+  if (e.pos + kBatchHeaderSize <= s.used && p[kMagicOffset] == kMagicV2 &&
+      BatchView::peek_base_offset(p) == s.base + e.rel)
+    return e.pos;
+  warn("{}: index entry ({}, {}) does not match the segment; scanning from its start", s.log->path,
+       e.rel, e.pos);
+  return 0;
+}
+
+}  // namespace
+
 Result<std::optional<Offset>> PartitionLog::offset_for_time(TimestampMs t) const {
   if (failure_) return tl::unexpected(*failure_);
   for (const auto& s : segments_) {
     if (s->max_ts < t) continue;  // timestamps may go back: the first segment that reaches t
-    size_t pos = s->last_entry_before_time(t).pos;
+    size_t pos = checked_position(*s, s->last_entry_before_time(t));
     while (pos < s->used) {
       const char* p = s->data() + pos;
       if (BatchView::peek_base_offset(p) >= durable_end_) return std::nullopt;
@@ -216,7 +234,7 @@ Status PartitionLog::Reader::seek(Offset offset) {
   offset = std::max(offset, log_->start_offset());
   size_t idx = log_->segment_for(offset);
   const Segment* s = log_->segments_[idx].get();
-  size_t pos = s->floor_entry(static_cast<uint32_t>(offset - s->base)).pos;
+  size_t pos = checked_position(*s, s->floor_entry(static_cast<uint32_t>(offset - s->base)));
   while (pos < s->used) {
     const char* p = s->data() + pos;
     const Offset last =
