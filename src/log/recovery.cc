@@ -166,6 +166,7 @@ Status PartitionLog::recover() {
     FRESHET_TRY(fs_.fdatasync(segments_.back()->log->fd.get()));
   durable_end_ = end_;
   sync_requested_ = end_;
+  if (!failed()) maybe_prefault(*segments_.back());  // start ahead of the first append
   return ok();
 }
 

@@ -98,9 +98,10 @@ struct JobTracker {
 // maps `size` bytes writable. `truncate` discards previous contents first.
 Result<std::shared_ptr<MappedFile>> open_mapped(io::FileSystem& fs, const std::string& path,
                                                 uint64_t size, bool truncate, bool exclusive);
-// Pre-faults [offset, offset + len) of a writable mapping (MADV_POPULATE_WRITE). Advisory:
-// an error only means the appender will take the faults itself.
-void prefault(const io::MappedRegion& map, size_t offset, size_t len);
+// Pre-faults [offset, offset + len) of a writable mapping (MADV_POPULATE_WRITE if `write`, else
+// MADV_POPULATE_READ; see segment.cc for the trade-off). Advisory: an error only means the
+// appender takes the faults itself.
+void prefault(const io::MappedRegion& map, size_t offset, size_t len, bool write);
 // Makes the mapping read-only (sealed segments); addresses stay the same.
 void protect_read_only(const io::MappedRegion& map);
 
