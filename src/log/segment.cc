@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "freshet/base/log.h"
+#include "freshet/base/time.h"
 #include "freshet/log/partition_log.h"
 #include "freshet/log/segment_format.h"
 #include "freshet/log/segment_preparer.h"
@@ -76,9 +77,9 @@ void prefault(const io::MappedRegion& map, size_t offset, size_t len, bool write
   // A write-populate makes appends plain memcpy (measured 30 GB/s, against 4.4 GB/s when each
   // page's first store takes a write-protect fault and 0.8 GB/s unpopulated), but it dirties
   // every page: the next fdatasync then writes the zeros ahead of the data too (103 ms instead
-  // of 1.5 ms for a 256 MiB file). So only logs that never fsync (fsync: never) write-populate;
-  // the others read-populate, and after each writeback the kernel write-protects the pages
-  // again anyway.
+  // of 1.5 ms for a 256 MiB file), and on ext4 it is slow under load (0.35-5 GB/s, against
+  // 2.5-16 GB/s for a read-populate). So only `write` callers write-populate; the log uses
+  // read-populate, and after each writeback the kernel write-protects the pages again anyway.
   if (::madvise(map.data() + start, len, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ) != 0) {
     // Kernels before 5.14 (EINVAL): touch one byte per page instead (read: a store here
     // would race with the appender).
@@ -152,6 +153,7 @@ Status PartitionLog::roll() {
       prepared_.reset();
     }
     // A pending preparation stays in prepared_ and serves the roll after this one.
+    prepare_early_ = true;
     FRESHET_ASSIGN_OR_RETURN(next, create_segment_inline(end_));
     ++stats_.rolls_inline;
   }
@@ -190,7 +192,11 @@ Status PartitionLog::seal(Segment& s) {
 
 void PartitionLog::maybe_prepare_next(Segment& active) {
   if (options_.preparer == nullptr || prepared_) return;
-  const bool half_full = active.used >= active.capacity() / 2;
+  // Half full is early enough at ordinary rates and keeps at most half a segment of
+  // prepared memory per partition on average. A partition whose roll once had to create its
+  // segment inline fills segments faster than the preparer can make them: it starts at the
+  // first append from then on.
+  const bool half_full = active.used >= (prepare_early_ ? 0 : active.capacity() / 2);
   const bool half_old = options_.segment_age && active.first_append_ms != 0 &&
                         last_append_ms_ - active.first_append_ms >= *options_.segment_age / 2;
   if (!half_full && !half_old) return;
@@ -198,41 +204,46 @@ void PartitionLog::maybe_prepare_next(Segment& active) {
   prepared_ = slot;
   const size_t cap = index_capacity(options_.segment_bytes, options_.index_interval_bytes);
   jobs_->begin();
-  options_.preparer->submit([slot, fs = &fs_, dir = dir_, bytes = options_.segment_bytes, cap,
-                             populate_write = options_.durable_on_append, jobs = jobs_] {
-    auto make = [&](std::string_view suffix, uint64_t size,
-                    std::shared_ptr<MappedFile>& out) -> Status {
-      // O_TRUNC: a leftover from a crash is garbage, and its blocks are released first.
-      FRESHET_ASSIGN_OR_RETURN(out,
-                               open_mapped(*fs, prepared_path(dir, suffix), size, true, false));
-      prefault(out->map, 0, out->map.size(), populate_write);
-      return ok();
-    };
-    Status st = make(kLogSuffix, bytes, slot->log);
-    if (st) st = make(kIndexSuffix, cap * kOffsetIndexEntrySize, slot->index);
-    if (st) st = make(kTimeIndexSuffix, cap * kTimeIndexEntrySize, slot->timeindex);
-    if (!st) slot->error = st.error();
-    slot->state.store(st ? PreparedSegment::kReady : PreparedSegment::kFailed,
-                      std::memory_order_release);
-    jobs->end();
-  });
+  options_.preparer->submit(
+      [slot, fs = &fs_, dir = dir_, bytes = options_.segment_bytes, cap, jobs = jobs_] {
+        auto make = [&](std::string_view suffix, uint64_t size,
+                        std::shared_ptr<MappedFile>& out) -> Status {
+          // O_TRUNC: a leftover from a crash is garbage, and its blocks are released first.
+          FRESHET_ASSIGN_OR_RETURN(out,
+                                   open_mapped(*fs, prepared_path(dir, suffix), size, true, false));
+          prefault(out->map, 0, out->map.size(), /*write=*/false);
+          return ok();
+        };
+        Status st = make(kLogSuffix, bytes, slot->log);
+        if (st) st = make(kIndexSuffix, cap * kOffsetIndexEntrySize, slot->index);
+        if (st) st = make(kTimeIndexSuffix, cap * kTimeIndexEntrySize, slot->timeindex);
+        if (!st) slot->error = st.error();
+        slot->state.store(st ? PreparedSegment::kReady : PreparedSegment::kFailed,
+                          std::memory_order_release);
+        jobs->end();
+      },
+      /*urgent=*/true);
 }
 
 void PartitionLog::maybe_prefault(Segment& active) {
   if (options_.preparer == nullptr) return;
   const size_t cap = active.capacity();
   if (active.prefault_requested >= cap ||
-      active.used + options_.prefault_ahead_bytes <= active.prefault_requested)
+      active.used + options_.prefault_ahead_bytes <= active.prefault_requested ||
+      active.prefault_busy->load(std::memory_order_acquire))
     return;
-  const size_t from = active.prefault_requested;
+  // Skip what the appender has already written through (and faulted) itself.
+  const size_t from = std::max(active.prefault_requested, active.used);
   const size_t to =
       std::min(cap, std::max(from + kPrefaultChunk, active.used + options_.prefault_ahead_bytes));
   active.prefault_requested = to;
+  active.prefault_busy->store(true, std::memory_order_relaxed);
   ++stats_.prefault_chunks;
   jobs_->begin();
   options_.preparer->submit(
-      [file = active.log, from, to, populate_write = options_.durable_on_append, jobs = jobs_] {
-        prefault(file->map, from, to - from, populate_write);
+      [file = active.log, busy = active.prefault_busy, from, to, jobs = jobs_] {
+        prefault(file->map, from, to - from, /*write=*/false);
+        busy->store(false, std::memory_order_release);
         jobs->end();
       });
 }

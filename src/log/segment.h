@@ -47,6 +47,10 @@ struct Segment {
   TimestampMs first_append_ms = 0;     // for roll by age; 0 = nothing appended yet
   TimestampMs last_append_ms = 0;      // for retention's future-skew clamp
   size_t prefault_requested = 0;       // bytes of the mapping handed out for pre-faulting
+  // Set while a pre-fault chunk is queued or running: one at a time, so that an appender
+  // outrunning the kernel's page allocation does not pile stale chunks up in front of the
+  // next segment's preparation.
+  std::shared_ptr<std::atomic<bool>> prefault_busy = std::make_shared<std::atomic<bool>>(false);
   bool sealed = false;
 
   char* data() const { return reinterpret_cast<char*>(log->map.data()); }

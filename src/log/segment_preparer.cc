@@ -15,10 +15,13 @@ SegmentPreparer::~SegmentPreparer() {
   thread_.join();
 }
 
-void SegmentPreparer::submit(shard::Task job) {
+void SegmentPreparer::submit(shard::Task job, bool urgent) {
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(std::move(job));
+    if (urgent)
+      queue_.push_front(std::move(job));
+    else
+      queue_.push_back(std::move(job));
   }
   cv_.notify_one();
 }

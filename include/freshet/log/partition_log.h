@@ -223,6 +223,7 @@ class PartitionLog {
   Offset durable_end_{0};
   Offset sync_requested_{0};
   bool dir_unsynced_ = false;
+  bool prepare_early_ = false;  // see maybe_prepare_next
   TimestampMs last_append_ms_ = 0;
   uint64_t dropped_ = 0;
   bool finished_ = false;

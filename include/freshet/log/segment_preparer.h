@@ -5,12 +5,13 @@
 // position, trimming sealed segments, and closing deleted ones (the close frees the blocks).
 // DESIGN §2: "unavoidable blocking calls run ahead of need, off the hot path".
 //
-// One per process is enough (the server owns one; see SegmentPreparer::shared()). Jobs run in
-// submission order on the preparer's thread. Thread-safety: submit() may be called from any
-// thread; it takes a mutex, which is fine because logs submit a job per segment half and per
-// pre-fault chunk (megabytes), never per append. Jobs own what they touch (shared_ptrs to
-// files and mappings) and report through state they share with the submitter, so a job never
-// refers to a log that may be gone. The destructor runs the jobs already queued, then joins.
+// Jobs run in submission order, urgent ones first. One per process is enough (the server owns one;
+// see SegmentPreparer::shared()). Jobs run in submission order on the preparer's thread.
+// Thread-safety: submit() may be called from any thread; it takes a mutex, which is fine because
+// logs submit a job per segment half and per pre-fault chunk (megabytes), never per append. Jobs
+// own what they touch (shared_ptrs to files and mappings) and report through state they share with
+// the submitter, so a job never refers to a log that may be gone. The destructor runs the jobs
+// already queued, then joins.
 
 #include <condition_variable>
 #include <cstdint>
@@ -29,8 +30,9 @@ class SegmentPreparer {
   SegmentPreparer(const SegmentPreparer&) = delete;
   SegmentPreparer& operator=(const SegmentPreparer&) = delete;
 
-  // Queues `job` to run on the preparer thread.
-  void submit(shard::Task job);
+  // Queues `job` to run on the preparer thread. An urgent job (preparing the next segment,
+  // which a roll will need) runs before the queued background ones (pre-faulting ahead).
+  void submit(shard::Task job, bool urgent = false);
   // Jobs finished so far (for tests and benches).
   uint64_t completed() const;
 
