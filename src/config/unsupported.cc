@@ -6,17 +6,11 @@ namespace freshet::config {
 namespace {
 
 // Shrink this table as features land; test/config checks each row is rejected by name.
-constexpr std::array<UnsupportedFeature, 7> kUnsupported{{
+constexpr std::array<UnsupportedFeature, 4> kUnsupported{{
     {"server.kafka", "", "remove it for now: the Kafka protocol listener is not in this build yet"},
     {"server.http", "", "remove it for now: the HTTP listener is not in this build yet"},
-    {"topics.*.retention", "",
-     "remove it for now: this build keeps every segment (retention is not implemented yet)"},
-    {"topics.*.retention_bytes", "",
-     "remove it for now: this build keeps every segment (retention is not implemented yet)"},
     {"checkpoint", "",
      "remove it for now: this build runs without checkpoints, so sinks deliver at least once"},
-    {"sources.*.type", "file",
-     "file sources are not implemented yet (issue 5); use a `generator` source for now"},
     {"sinks.*.delivery", "exactly_once", "use `delivery: at_least_once` until checkpoints land"},
 }};
 

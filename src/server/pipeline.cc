@@ -47,8 +47,10 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
     if (q.outputs.empty()) remaining += static_cast<int>(shards_);
   // A bounded source is done when its slice on every shard is; an unbounded one never is,
   // so a pipeline that only ingests runs until it is stopped.
-  for (const auto& [name, sc] : config_.sources)
-    remaining += sc.count ? static_cast<int>(shards_) : 1;
+  for (const auto& [name, sc] : config_.sources) {
+    const bool sliced = sc.type == config::SourceType::kGenerator && sc.count;
+    remaining += sliced ? static_cast<int>(shards_) : 1;  // a file source ends on one shard
+  }
   remaining_.store(remaining, std::memory_order_release);
   states_.resize(shards_);
 }

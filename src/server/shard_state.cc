@@ -42,6 +42,8 @@ Status ShardState::open() {
       log::PartitionOptions opts;
       opts.segment_bytes = topic.segment_bytes;
       opts.segment_age = topic.segment_age;
+      opts.retention = topic.retention;
+      opts.retention_bytes = topic.retention_bytes;
       opts.durable_on_append = topic.fsync == config::FsyncPolicy::kNever;
       opts.preparer = &log::SegmentPreparer::shared();
       FRESHET_ASSIGN_OR_RETURN(parts[static_cast<size_t>(p)],
@@ -58,8 +60,15 @@ Status ShardState::open() {
     }
   }
   bool paced = false;
+  uint32_t source_number = 0;
   for (const auto& [name, sc] : cfg.sources) {
     const auto& topic = cfg.topics.at(sc.to);
+    const ShardId reader(source_number++ % p_.shard_count());
+    if (sc.type == config::SourceType::kFile) {
+      if (reader != id()) continue;
+      FRESHET_TRY(open_file_source(name, sc, topic));
+      continue;
+    }
     sources::GeneratorOptions g;
     g.profile.seed = sc.seed;
     g.profile.rate_per_sec = sc.rate_per_sec;
@@ -123,7 +132,37 @@ Status ShardState::open() {
   // Paced sources need the loop to wake when their next events fall due.
   if (paced) shard_.schedule_every(std::chrono::milliseconds(2), [] {});
   shard_.schedule_every(std::chrono::seconds(10), [this] { report_counters(); });
+  shard_.schedule_every(std::chrono::seconds(1), [this] { apply_retention(); });
   return ok();
+}
+
+void ShardState::apply_retention() {
+  if (shutting_down_) return;
+  const TimestampMs now = wall_clock_ms();
+  for (auto& [topic, parts] : logs_) {
+    const auto& tc = p_.config().topics.at(topic);
+    if (!tc.retention && !tc.retention_bytes) continue;
+    for (auto& part : parts) {
+      if (!part) continue;
+      // Queries read this log as internal consumers: never delete what one has not read yet.
+      std::optional<Offset> unread;
+      for (const auto& q : queries_)
+        for (const auto& in : q.inputs)
+          if (in.log == part.get() && !in.ended)
+            unread = unread ? std::min(*unread, in.reader->position()) : in.reader->position();
+      std::optional<log::PinId> pin;
+      if (unread) pin = part->pin(*unread);
+      auto report = part->apply_retention(now);
+      if (pin) part->unpin(*pin);
+      if (!report) {
+        p_.fail(fmt::format("retention on {}: {}", part->dir(), report.error().message));
+      } else if (report->segments_deleted > 0) {
+        log::info("{}: retention deleted {} segment(s), {} bytes; the log now starts at offset {}",
+                  part->dir(), report->segments_deleted, report->bytes_deleted,
+                  report->start_offset);
+      }
+    }
+  }
 }
 
 bool ShardState::poll() {
@@ -150,15 +189,62 @@ bool ShardState::poll_sources() {
     if (!s.gen->finished() || s.done_marked) continue;
     s.done_marked = true;
     p_.input_done();
-    // A topic's partitions end when every source that writes into it has ended.
-    bool all_done = true;
-    for (const auto& o : sources_)
-      if (o.topic == s.topic && !o.gen->finished()) all_done = false;
-    if (!all_done) continue;
-    for (auto& l : logs_[s.topic])
-      if (l) l->mark_finished();
+    source_ended(s.topic);
   }
   return did;
+}
+
+void ShardState::source_ended(const std::string& topic) {
+  // A topic's partitions end when every source that writes into it has ended. Each shard
+  // runs a slice of every generator, and hears of every file source's end in-band, after
+  // that source's last batch.
+  int total = 0;
+  for (const auto& [name, sc] : p_.config().sources) total += sc.to == topic;
+  if (++ended_sources_[topic] < total) return;
+  for (auto& l : logs_[topic])
+    if (l) l->mark_finished();
+}
+
+Status ShardState::open_file_source(const std::string& name, const config::SourceConfig& sc,
+                                    const config::TopicConfig& topic) {
+  sources::FileSourceOptions fo;
+  fo.name = name;
+  fo.pattern = sc.path;
+  fo.read_from_beginning = sc.read_from_beginning;
+  fo.bounded = sc.bounded;
+  fo.key_field = topic.key_field;
+  fo.partitions = topic.partitions;
+  Pipeline* p = &p_;
+  const std::string topic_name = sc.to;
+  auto source = std::make_unique<sources::FileSource>(
+      shard_, p_.fs(), fo,
+      [this, p, topic_name](int32_t partition, std::string&& batch, uint32_t) {
+        shard_.submit_to(p_.partition_owner(partition),
+                         [p, topic_name, partition, b = std::move(batch)]() mutable {
+                           p->local().append_from_source(topic_name, partition, std::move(b));
+                         });
+      },
+      [this](int32_t partition) {
+        const ShardId owner = p_.partition_owner(partition);
+        return owner != id() && shard_.backlogged(owner);
+      },
+      [this, p, topic_name] {
+        p_.input_done();
+        for (uint32_t s = 0; s < p_.shard_count(); ++s)
+          shard_.submit_to(ShardId(s), [p, topic_name] { p->local().source_ended(topic_name); });
+      });
+  FRESHET_TRY(source->start());
+  file_sources_.push_back(std::move(source));
+  return ok();
+}
+
+void ShardState::append_from_source(const std::string& topic, int32_t partition,
+                                    std::string batch) {
+  if (shutting_down_) return;
+  log::PartitionLog* part = this->partition(topic, partition);
+  if (part == nullptr) return;
+  if (auto r = part->append(batch); !r)
+    p_.fail(fmt::format("appending to {}: {}", part->dir(), r.error().message));
 }
 
 bool ShardState::poll_query(size_t qi) {
@@ -323,6 +409,7 @@ void SinkShard::complete(int32_t res, uint32_t) {
 
 void ShardState::begin_shutdown() {
   shutting_down_ = true;
+  for (auto& f : file_sources_) f->stop();
   // Tell every shard (itself included) that this one sends nothing more. Behind the
   // marker on each FIFO channel are all the rows and partials sent before it.
   Pipeline* p = &p_;

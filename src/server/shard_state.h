@@ -10,6 +10,7 @@
 
 #include "freshet/io/ring.h"
 #include "freshet/log/flusher.h"
+#include "freshet/sources/file_source.h"
 #include "pipeline.h"
 
 namespace freshet::server {
@@ -69,6 +70,9 @@ class ShardState {
                TimestampMs wm);
 
   void quiesced_from_one();
+  // A batch a source read on another shard, for a partition this shard owns.
+  void append_from_source(const std::string& topic, int32_t partition, std::string batch);
+  void source_ended(const std::string& topic);
 
   ShardId id() const { return shard_.id(); }
   const std::vector<QueryShard>& queries() const { return queries_; }
@@ -79,6 +83,9 @@ class ShardState {
  private:
   bool poll();
   bool poll_sources();
+  void apply_retention();
+  Status open_file_source(const std::string& name, const config::SourceConfig& sc,
+                          const config::TopicConfig& topic);
   bool poll_query(size_t qi);
   void ship(size_t qi, TimestampMs wm);
   void release(size_t si);
@@ -96,6 +103,12 @@ class ShardState {
     bool done_marked = false;
   };
   std::vector<SourceSlice> sources_;
+  // File sources this shard reads (each is read by one shard, which routes batches to the
+  // partitions' owners).
+  std::vector<std::unique_ptr<sources::FileSource>> file_sources_;
+  // Per topic, how many of its sources have ended as seen from this shard; at the total its
+  // partitions are finished.
+  std::map<std::string, int> ended_sources_;
   std::vector<QueryShard> queries_;
   std::vector<std::unique_ptr<SinkShard>> sinks_;  // by sink index; null if not owned
   // Drives every owned partition's fsync policy; a failed fsync fails the pipeline.

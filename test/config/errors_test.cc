@@ -249,10 +249,9 @@ TEST_CASE("bounded takes true or false only") {
                                  "    type: file\n    path: ./in.jsonl\n    bounded: yes\n"
                                  "    to: payments\n"));
   INFO(rendered(r));
-  REQUIRE(r.diagnostics.size() == 2);  // plus `type: file` being unsupported
-  check_at(r.diagnostics[0], codes::kUnsupported, 7, 11);
-  check_at(r.diagnostics[1], codes::kBadBool, 9, 14);
-  CHECK(r.diagnostics[1].label == "did you mean `true`?");
+  REQUIRE(r.diagnostics.size() == 1);
+  check_at(r.diagnostics[0], codes::kBadBool, 9, 14);
+  CHECK(r.diagnostics[0].label == "did you mean `true`?");
 }
 
 TEST_CASE("component names must be identifiers") {

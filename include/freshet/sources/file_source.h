@@ -45,6 +45,8 @@ class FileSource final : public io::Completion {
   // Expands the pattern and starts reading. A bounded source whose pattern matches nothing
   // is an error (a typo would otherwise "finish" at once with no data).
   Status start();
+  // Stops reading: nothing more is delivered (shutdown). A read in flight is ignored.
+  void stop() { stopped_ = true; }
   bool finished() const { return finished_; }
   uint64_t lines() const { return batcher_.lines(); }
   const std::string& error() const { return error_; }
