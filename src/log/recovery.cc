@@ -127,7 +127,7 @@ Status PartitionLog::recover() {
     const Offset expected = segments_.empty() ? s->base : segments_.back()->next;
     Status st = recover_segment(*s, i + 1 == bases.size(), expected);
     segments_.push_back(std::move(s));
-    FRESHET_TRY(st);
+    if (!st) return st;
     if (failed()) break;
   }
   // A crash between creating the next segment and writing into it leaves an empty last
@@ -152,7 +152,7 @@ Status PartitionLog::recover() {
       segments_.pop_back();
       Status st = recover_segment(*s, true, s->base);
       segments_.push_back(std::move(s));
-      FRESHET_TRY(st);
+      if (!st) return st;
     }
   }
   if (segments_.empty()) {
