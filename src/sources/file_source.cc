@@ -36,8 +36,10 @@ FileSource::FileSource(shard::Shard& shard, io::FileSystem& fs, FileSourceOption
       backlogged_(std::move(backlogged)),
       on_finished_(std::move(on_finished)),
       batcher_(options_.key_field, options_.partitions,
-               [this](int32_t p, std::string&& b, uint32_t n) { deliver_(p, std::move(b), n); }),
-      buf_(kReadSize) {}
+               [this](int32_t p, std::string&& b, uint32_t n) { deliver_(p, std::move(b), n); }) {
+  buf_[0].resize(kReadSize);
+  buf_[1].resize(kReadSize);
+}
 
 FileSource::~FileSource() { stopped_ = true; }
 
@@ -76,7 +78,8 @@ void FileSource::read_next() {
     return;
   }
   reading_ = true;
-  shard_.ring().read(fd_.get(), buf_.data(), static_cast<unsigned>(buf_.size()), offset_, this);
+  auto& buf = buf_[current_];
+  shard_.ring().read(fd_.get(), buf.data(), static_cast<unsigned>(buf.size()), offset_, this);
 }
 
 void FileSource::complete(int32_t res, uint32_t) {
@@ -91,10 +94,12 @@ void FileSource::complete(int32_t res, uint32_t) {
   }
   const TimestampMs now = wall_clock_ms();
   if (res > 0) {
-    batcher_.feed(std::string_view(buf_.data(), static_cast<size_t>(res)), now);
+    const std::vector<char>& done = buf_[current_];
     offset_ += static_cast<uint64_t>(res);
+    current_ ^= 1;
+    read_next();  // the next read runs while these lines are batched
+    batcher_.feed(std::string_view(done.data(), static_cast<size_t>(res)), now);
     batcher_.flush();  // hand over what this read produced: latency over batch size
-    read_next();
     return;
   }
   // End of this file.

@@ -69,7 +69,9 @@ class FileSource final : public io::Completion {
   size_t file_index_ = 0;
   io::UniqueFd fd_;
   uint64_t offset_ = 0;
-  std::vector<char> buf_;
+  // Two buffers: the next read is in flight while the last one's lines are batched.
+  std::vector<char> buf_[2];
+  int current_ = 0;
   bool reading_ = false;
   bool finished_ = false;
   bool stopped_ = false;
