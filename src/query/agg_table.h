@@ -46,6 +46,22 @@ class AggTable {
     return insert_at(i, key, hash);
   }
 
+  // The states of `key`, or nullptr.
+  const AggState* find(std::string_view key, uint64_t hash) const {
+    size_t i = hash >> shift_;
+    for (;;) {
+      uint32_t e = slots_[i].entry;
+      if (e == kEmpty) return nullptr;
+      if (slots_[i].hash == hash) {
+        const Entry& en = entries_[e];
+        if (en.key_len == key.size() &&
+            (key.empty() || std::memcmp(bytes_.data() + en.key_off, key.data(), key.size()) == 0))
+          return states_.data() + static_cast<size_t>(e) * aggs_;
+      }
+      i = (i + 1) & mask_;
+    }
+  }
+
   size_t size() const { return entries_.size(); }
   const std::vector<Entry>& entries() const { return entries_; }
   std::string_view key(const Entry& e) const { return {bytes_.data() + e.key_off, e.key_len}; }

@@ -5,7 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "expr.h"
 #include "freshet/base/assert.h"
+#include "freshet/base/hash.h"
+#include "key_encoding.h"
 #include "row_format.h"
 
 namespace freshet::query {
@@ -16,7 +19,7 @@ std::string_view state_string(const AggState& s, const char* bytes) {
   return {bytes + s.str_off, s.str_len};
 }
 
-void store_string(AggState& s, ByteStore& bytes, std::string_view str) {
+void store_string(AggState& s, std::vector<char>& bytes, std::string_view str) {
   // Reuse the old slot when it is big enough; otherwise grow geometrically, so a MAX that
   // keeps increasing wastes at most a constant factor of its final length.
   if (str.size() > s.str_cap) {
@@ -77,7 +80,7 @@ void sum_add_decimal_slow(AggState& s, Int128 value, int scale) {
   }
 }
 
-void minmax_add(AggKind kind, AggState& s, ByteStore& bytes, const Value& v) {
+void minmax_add(AggKind kind, AggState& s, std::vector<char>& bytes, const Value& v) {
   AggState cand;
   uint8_t type;
   if (v.type == ValueType::kDecimal) {
@@ -111,28 +114,158 @@ void minmax_add(AggKind kind, AggState& s, ByteStore& bytes, const Value& v) {
   }
 }
 
-void agg_merge(AggKind kind, AggState& dst, ByteStore& dst_bytes, const AggState& src,
-               const char* src_bytes) {
-  if (kind == AggKind::kCount) {
+namespace {
+
+ExtState& ext_of(AggState& s, ByteStore& store) {
+  if (!(s.flags & kAggHasExt)) {
+    s.flags |= kAggHasExt;
+    s.str_off = static_cast<uint32_t>(store.ext.size());
+    store.ext.emplace_back();
+  }
+  return store.ext[s.str_off];
+}
+
+// (event time, encoding) order for FIRST/LAST.
+int first_last_order(Int128 ts_a, std::string_view a, Int128 ts_b, std::string_view b) {
+  if (ts_a != ts_b) return ts_a < ts_b ? -1 : 1;
+  int c = a.compare(b);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+void first_last_offer(AggKind kind, AggState& s, std::vector<char>& bytes, Int128 ts,
+                      std::string_view enc) {
+  if ((s.flags & kMmTypeMask) != 0) {
+    int c = first_last_order(ts, enc, s.sum, state_string(s, bytes.data()));
+    if (kind == AggKind::kFirst ? c >= 0 : c <= 0) return;
+  }
+  s.flags = static_cast<uint8_t>((s.flags & ~kMmTypeMask) | kMmString);  // "holds a value"
+  s.sum = ts;
+  store_string(s, bytes, enc);
+}
+
+bool parse_ext(AggKind kind, std::string_view in, ExtState& out) {
+  switch (kind) {
+    case AggKind::kCountDistinct:
+      out.distinct.clear();
+      while (!in.empty()) {
+        std::string_view before = in;
+        std::string scratch;
+        if (!append_key_value_json(in, scratch)) return false;
+        out.distinct.emplace(before.substr(0, before.size() - in.size()));
+      }
+      return true;
+    case AggKind::kApproxDistinct:
+      return out.hll.parse(in);
+    case AggKind::kPercentile:
+      return out.dd.parse(in);
+    default:
+      return false;
+  }
+}
+
+void merge_ext(AggKind kind, ExtState& dst, const ExtState& src) {
+  switch (kind) {
+    case AggKind::kCountDistinct:
+      for (const auto& v : src.distinct) dst.distinct.insert(v);
+      return;
+    case AggKind::kApproxDistinct:
+      dst.hll.merge(src.hll);
+      return;
+    case AggKind::kPercentile:
+      dst.dd.merge(src.dd);
+      return;
+    default:
+      return;
+  }
+}
+
+}  // namespace
+
+bool agg_accepts(AggKind kind, const Value& v) {
+  if (v.is_null() || v.is_number()) return true;
+  switch (kind) {
+    case AggKind::kSum:
+    case AggKind::kAvg:
+    case AggKind::kPercentile:
+      return false;
+    case AggKind::kMin:
+    case AggKind::kMax:
+      return v.type == ValueType::kString;
+    default:
+      return v.type != ValueType::kOther && v.type != ValueType::kInvalid;
+  }
+}
+
+void agg_add_slow(AggKind kind, AggState& s, ByteStore& store, const Value& v, TimestampMs ts) {
+  // Short encodings stay in the string's inline buffer: no allocation per record.
+  std::string enc;
+  if (kind != AggKind::kPercentile) encode_key_value(enc, v);
+  ++s.count;
+  switch (kind) {
+    case AggKind::kCountDistinct: {
+      ExtState& e = ext_of(s, store);
+      if (e.distinct.find(std::string_view(enc)) == e.distinct.end()) e.distinct.emplace(enc);
+      return;
+    }
+    case AggKind::kApproxDistinct:
+      ext_of(s, store).hll.add_hash(hash64(enc));
+      return;
+    case AggKind::kPercentile:
+      ext_of(s, store).dd.add(v.as_double());
+      return;
+    case AggKind::kFirst:
+    case AggKind::kLast:
+      first_last_offer(kind, s, store, ts, enc);
+      return;
+    default:
+      return;
+  }
+}
+
+void agg_merge(AggKind kind, AggState& dst, ByteStore& dst_store, const AggState& src,
+               const char* src_bytes, const std::vector<ExtState>* src_ext) {
+  if (kind == AggKind::kCount || kind == AggKind::kCountValue) {
     dst.count += src.count;
     return;
   }
   if (src.count == 0) return;
   dst.count += src.count;
-  if (kind == AggKind::kSum || kind == AggKind::kAvg) {
-    sum_add_decimal_slow(dst, src.sum, src.scale);
-    dst.dbl += src.dbl;
-    dst.flags |= src.flags & kAggInexact;
-    return;
+  switch (kind) {
+    case AggKind::kSum:
+    case AggKind::kAvg:
+      sum_add_decimal_slow(dst, src.sum, src.scale);
+      dst.dbl += src.dbl;
+      dst.flags |= src.flags & kAggInexact;
+      return;
+    case AggKind::kFirst:
+    case AggKind::kLast:
+      first_last_offer(kind, dst, dst_store, src.sum, state_string(src, src_bytes));
+      return;
+    case AggKind::kCountDistinct:
+    case AggKind::kApproxDistinct:
+    case AggKind::kPercentile: {
+      ExtState& d = ext_of(dst, dst_store);
+      if (src_ext != nullptr) {
+        merge_ext(kind, d, (*src_ext)[src.str_off]);
+      } else {
+        ExtState parsed;
+        bool ok = parse_ext(kind, state_string(src, src_bytes), parsed);
+        FRESHET_ASSERT(ok, "malformed sketch in a partial batch");
+        merge_ext(kind, d, parsed);
+      }
+      return;
+    }
+    default:
+      break;
   }
   uint8_t ts = src.flags & kMmTypeMask, td = dst.flags & kMmTypeMask;
   if (td != kMmNone) {
-    int c = mm_compare(ts, src, src_bytes, td, dst, dst_bytes.data());
+    int c = mm_compare(ts, src, src_bytes, td, dst, dst_store.data());
     if (kind == AggKind::kMin ? c >= 0 : c <= 0) return;
   }
   dst.flags = static_cast<uint8_t>((dst.flags & ~kMmTypeMask) | ts);
   if (ts == kMmString) {
-    store_string(dst, dst_bytes, state_string(src, src_bytes));
+    store_string(dst, dst_store, state_string(src, src_bytes));
   } else {
     dst.sum = src.sum;
     dst.scale = src.scale;
@@ -140,11 +273,31 @@ void agg_merge(AggKind kind, AggState& dst, ByteStore& dst_bytes, const AggState
   }
 }
 
-AggState agg_relocate(const AggState& s, const char* from, ByteStore& to) {
+AggState agg_export(AggKind kind, const AggState& s, const ByteStore& from, std::vector<char>& to) {
   AggState r = s;
   r.str_off = r.str_len = r.str_cap = 0;
-  if ((s.flags & kMmTypeMask) == kMmString && s.str_len > 0) {
-    store_string(r, to, state_string(s, from));
+  r.flags = static_cast<uint8_t>(r.flags & ~kAggHasExt);
+  if (s.flags & kAggHasExt) {
+    const ExtState& e = from.ext[s.str_off];
+    size_t begin = to.size();
+    switch (kind) {
+      case AggKind::kCountDistinct:
+        for (const auto& v : e.distinct) to.insert(to.end(), v.begin(), v.end());
+        break;
+      case AggKind::kApproxDistinct:
+        e.hll.serialize(to);
+        break;
+      case AggKind::kPercentile:
+        e.dd.serialize(to);
+        break;
+      default:
+        break;
+    }
+    FRESHET_ASSERT(to.size() < UINT32_MAX, "partial batch over 4 GiB");
+    r.str_off = static_cast<uint32_t>(begin);
+    r.str_len = r.str_cap = static_cast<uint32_t>(to.size() - begin);
+  } else if ((s.flags & kMmTypeMask) == kMmString && s.str_len > 0) {
+    store_string(r, to, state_string(s, from.data()));
   }
   return r;
 }
@@ -159,81 +312,71 @@ double sum_double(const AggState& s) {
 
 }  // namespace
 
-void agg_append_json(AggKind kind, const AggState& s, const char* bytes, std::string& out) {
-  if (kind == AggKind::kCount) {
-    fmt::format_to(std::back_inserter(out), "{}", s.count);
-    return;
+Value agg_value(const AggSpec& a, const AggState& s, const ByteStore& store, StringArena& arena) {
+  switch (a.kind) {
+    case AggKind::kCount:
+    case AggKind::kCountValue:
+      return Value::decimal(s.count);
+    case AggKind::kCountDistinct:
+      if (!(s.flags & kAggHasExt)) return Value::decimal(0);
+      return Value::decimal(static_cast<int64_t>(store.ext[s.str_off].distinct.size()));
+    case AggKind::kApproxDistinct:
+      if (!(s.flags & kAggHasExt)) return Value::decimal(0);
+      return Value::decimal(store.ext[s.str_off].hll.estimate());
+    default:
+      break;
   }
-  if (s.count == 0) {
-    out += "null";
-    return;
-  }
-  switch (kind) {
-    case AggKind::kSum:
-      if (s.flags & kAggInexact) {
-        append_double(out, sum_double(s));
-      } else {
-        append_decimal(out, s.sum, s.scale);
+  if (s.count == 0) return Value::null();
+  switch (a.kind) {
+    case AggKind::kSum: {
+      if (s.flags & kAggInexact) return Value::real(sum_double(s));
+      Int128 v = s.sum;
+      int scale = s.scale;
+      while (scale > 0 && v % 10 == 0) {
+        v /= 10;
+        --scale;
       }
-      return;
+      if (v >= INT64_MIN && v <= INT64_MAX)
+        return Value::decimal(static_cast<int64_t>(v), static_cast<uint8_t>(scale));
+      return Value::real(decimal_to_double(v, scale));
+    }
     case AggKind::kAvg:
-      append_double(out, sum_double(s) / static_cast<double>(s.count));
-      return;
+      return Value::real(sum_double(s) / static_cast<double>(s.count));
+    case AggKind::kPercentile: {
+      double q = store.ext[s.str_off].dd.quantile(a.percentile);
+      return q == q ? Value::real(q) : Value::null();
+    }
+    case AggKind::kFirst:
+    case AggKind::kLast: {
+      std::string_view enc = state_string(s, store.data());
+      Value v;
+      if (!decode_key_value(enc, v, arena)) return Value::null();
+      return v;
+    }
     default:
       break;
   }
   switch (s.flags & kMmTypeMask) {
     case kMmDecimal:
-      append_decimal(out, s.sum, s.scale);
-      return;
+      if (s.sum >= INT64_MIN && s.sum <= INT64_MAX)
+        return Value::decimal(static_cast<int64_t>(s.sum), s.scale);
+      return Value::real(mm_double(s));
     case kMmDouble:
-      append_double(out, s.dbl);
-      return;
+      return Value::real(s.dbl);
     case kMmString:
-      append_json_string(out, state_string(s, bytes));
-      return;
+      return Value::string(state_string(s, store.data()));
     default:
-      out += "null";
+      return Value::null();
   }
 }
 
-bool agg_compare(AggKind kind, const AggState& s, const char* bytes, CompareOp op,
-                 const Literal& lit) {
-  if (kind == AggKind::kCount) {
-    if (lit.type != LiteralType::kNumber) return false;
-    if (lit.exact)
-      return compare_holds(op, compare_decimal(s.count, 0, lit.dec.mantissa, lit.dec.scale));
-    double d = static_cast<double>(s.count);
-    return compare_holds(op, d < lit.dbl ? -1 : (d > lit.dbl ? 1 : 0));
+void agg_append_json(const AggSpec& a, const AggState& s, const ByteStore& store,
+                     StringArena& arena, std::string& out) {
+  if (a.kind == AggKind::kSum && s.count != 0 && !(s.flags & kAggInexact)) {
+    append_decimal(out, s.sum, s.scale);
+    return;
   }
-  if (s.count == 0) return false;  // NULL compares as unknown
-  auto cmp_double = [&](double d) {
-    double l = lit.exact ? decimal_to_double(lit.dec.mantissa, lit.dec.scale) : lit.dbl;
-    if (d != d) return false;
-    return compare_holds(op, d < l ? -1 : (d > l ? 1 : 0));
-  };
-  switch (kind) {
-    case AggKind::kSum:
-      if (lit.type != LiteralType::kNumber) return false;
-      if (!(s.flags & kAggInexact) && lit.exact)
-        return compare_holds(op, compare_decimal(s.sum, s.scale, lit.dec.mantissa, lit.dec.scale));
-      return cmp_double(sum_double(s));
-    case AggKind::kAvg:
-      if (lit.type != LiteralType::kNumber) return false;
-      return cmp_double(sum_double(s) / static_cast<double>(s.count));
-    default:
-      break;
-  }
-  uint8_t t = s.flags & kMmTypeMask;
-  if (t == kMmString) {
-    if (lit.type != LiteralType::kString) return false;
-    int c = state_string(s, bytes).compare(lit.str);
-    return compare_holds(op, c < 0 ? -1 : (c > 0 ? 1 : 0));
-  }
-  if (lit.type != LiteralType::kNumber) return false;
-  if (t == kMmDecimal && lit.exact)
-    return compare_holds(op, compare_decimal(s.sum, s.scale, lit.dec.mantissa, lit.dec.scale));
-  return cmp_double(mm_double(s));
+  append_value_json(out, agg_value(a, s, store, arena));
 }
 
 }  // namespace freshet::query

@@ -24,6 +24,12 @@ enum class ExprKind : uint8_t {
   kArith,     // name = "+", "-", "*", "/"; args[0] op args[1]
   kNegate,    // -args[0] (when not folded into a number literal)
   kInterval,  // INTERVAL 'text' UNIT: text = quantity (also args[0] as a literal), name = unit
+  kIsNull,    // args[0] IS [NOT] NULL (negated)
+  kIn,        // args[0] [NOT] IN (args[1..])
+  kBetween,   // args[0] [NOT] BETWEEN args[1] AND args[2]
+  kCase,      // CASE [operand] WHEN w THEN t ... [ELSE e] END: args = [operand] w t ... [e]
+  kCast,      // CAST(args[0] AS name[(text)]): name = upper-cased type, text = scale or ""
+  kConcatOp,  // args[0] || args[1]
 };
 
 enum class LiteralType : uint8_t { kNull, kBool, kNumber, kString };
@@ -38,6 +44,8 @@ struct Expr {
   LiteralType literal_type = LiteralType::kNull;
   std::string text;       // literal text (number digits, unquoted string, "TRUE"/"FALSE")
   bool distinct = false;  // for kCall: f(DISTINCT ...)
+  bool negated = false;   // kIsNull, kIn, kBetween: the NOT form
+  bool has_operand = false, has_else = false;  // kCase
   std::vector<ExprPtr> args;
   Token unit_token;  // for kInterval
 };

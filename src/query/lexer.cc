@@ -107,7 +107,7 @@ std::vector<Token> tokenize(std::string_view sql, std::vector<LexError>& errors)
       make(c == '\'' ? TokenKind::kString : TokenKind::kQuotedIdent, b, i, std::move(text));
       continue;
     }
-    static constexpr std::string_view kTwo[] = {"!=", "<>", "<=", ">=", "=="};
+    static constexpr std::string_view kTwo[] = {"!=", "<>", "<=", ">=", "==", "||"};
     bool two = false;
     for (auto s : kTwo) {
       if (sql.substr(i, 2) == s) {

@@ -1,81 +1,306 @@
+// WindowMerger: one implementation for pane windows (TUMBLE, HOP, CUMULATE) and one for
+// sessions, behind the same interface.
+
 #include "freshet/query/merger.h"
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "agg_table.h"
 #include "freshet/base/assert.h"
+#include "freshet/base/hash.h"
 #include "plan_spec.h"
 #include "row_format.h"
+#include "session_list.h"
+#include "windows.h"
 
 namespace freshet::query {
 
 class WindowMerger::Impl {
  public:
-  explicit Impl(std::shared_ptr<const Plan> plan) : plan_(std::move(plan)), spec_(plan_->spec()) {}
+  virtual ~Impl() = default;
+  virtual void merge(PartialBatch&& batch) = 0;
+  virtual void fire(TimestampMs watermark, std::vector<FiredRow>& out) = 0;
+  virtual size_t open_windows() const = 0;
+};
 
-  void merge(PartialBatch&& batch) {
-    const auto n = static_cast<uint32_t>(spec_.aggs.size());
-    FRESHET_ASSERT(batch.empty() || batch.aggs_per_entry == n, "partial batch of another plan");
+namespace {
+
+void sort_rows(std::vector<FiredRow>& out, size_t from) {
+  std::sort(out.begin() + static_cast<ptrdiff_t>(from), out.end(),
+            [](const FiredRow& a, const FiredRow& b) {
+              if (a.window_end != b.window_end) return a.window_end < b.window_end;
+              if (a.window_start != b.window_start) return a.window_start < b.window_start;
+              return a.sort_key < b.sort_key;
+            });
+}
+
+// Pane windows. Panes live until every window containing them is cleaned up; a window's
+// aggregates are the merge of its panes, computed when it fires.
+class PaneMerger final : public WindowMerger::Impl {
+ public:
+  explicit PaneMerger(std::shared_ptr<const Plan> plan)
+      : plan_(std::move(plan)),
+        spec_(plan_->spec()),
+        w_(spec_),
+        n_(static_cast<uint32_t>(spec_.aggs.size())) {}
+
+  void merge(PartialBatch&& batch) override {
+    FRESHET_ASSERT(batch.empty() || batch.aggs_per_entry == n_, "partial batch of another plan");
     const char* src_bytes = batch.bytes.data();
     for (size_t i = 0; i < batch.entries.size(); ++i) {
       const PartialBatch::Entry& e = batch.entries[i];
-      auto it = windows_.find(e.window_start);
-      if (it == windows_.end()) it = windows_.emplace(e.window_start, AggTable(n)).first;
+      auto it = panes_.find(e.window_start);
+      if (it == panes_.end()) it = panes_.emplace(e.window_start, AggTable(n_)).first;
       AggTable& t = it->second;
-      AggState* dst = t.find_or_insert({src_bytes + e.key_off, e.key_len}, e.hash);
-      const AggState* src = batch.states.data() + i * n;
-      for (uint32_t a = 0; a < n; ++a)
-        agg_merge(spec_.aggs[a].kind, dst[a], t.bytes(), src[a], src_bytes);
+      std::string_view key{src_bytes + e.key_off, e.key_len};
+      AggState* dst = t.find_or_insert(key, e.hash);
+      const AggState* src = batch.states.data() + i * n_;
+      for (uint32_t a = 0; a < n_; ++a)
+        agg_merge(spec_.aggs[a].kind, dst[a], t.bytes(), src[a], src_bytes, nullptr);
+      // A pane whose first window already fired: mark the fired, not yet cleaned windows.
+      if (spec_.allowed_lateness > 0 && w_.first_end(e.window_start) - 1 <= fired_)
+        mark_late(e.window_start, key);
     }
     batch.clear();
   }
 
-  void fire(TimestampMs watermark, std::vector<FiredRow>& out) {
-    const DurationMs size = spec_.window_size;
-    // Tumbling windows all have the same size, so start order is end order.
-    for (auto it = windows_.begin(); it != windows_.end() && it->first + size - 1 <= watermark;) {
-      const AggTable& t = it->second;
-      order_.resize(t.size());
-      for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
-      std::sort(order_.begin(), order_.end(),
-                [&](size_t a, size_t b) { return t.key(t.entries()[a]) < t.key(t.entries()[b]); });
-      for (size_t e : order_) {
-        const AggState* states = t.states(e);
-        bool keep = true;
-        for (const HavingPredicate& h : spec_.having) {
-          if (!agg_compare(spec_.aggs[h.agg].kind, states[h.agg], t.bytes().data(), h.op,
-                           h.literal)) {
-            keep = false;
-            break;
-          }
-        }
-        if (!keep) continue;
-        FiredRow row;
-        row.window_start = it->first;
-        row.window_end = it->first + size;
-        row.sort_key = std::string(t.key(t.entries()[e]));
-        bool ok = format_row(spec_, it->first, row.sort_key, states, t.bytes().data(), row.line);
-        FRESHET_ASSERT(ok, "undecodable group key");
-        out.push_back(std::move(row));
+  void fire(TimestampMs watermark, std::vector<FiredRow>& out) override {
+    watermark = std::max(watermark, fired_);  // never regress; same watermark: late updates only
+    const size_t from = out.size();
+    // Main firings: windows with fired_ < end - 1 <= watermark, from the panes present.
+    std::set<TimestampMs> ends;
+    for (const auto& [p, t] : panes_) {
+      if (w_.first_end(p) - 1 > watermark) break;  // panes are ordered by start
+      for (TimestampMs e = w_.first_end(p); e <= w_.last_end(p); e += w_.pane()) {
+        if (e - 1 > watermark) break;
+        if (e - 1 > fired_) ends.insert(e);
       }
-      it = windows_.erase(it);
     }
+    for (TimestampMs e : ends) fire_window(w_.start_of(e), e, watermark, out);
+    // Late updates of windows that fired before this call.
+    for (auto& [bounds, late] : late_) {
+      if (late.dirty.empty() || bounds.first - 1 > fired_) continue;
+      refire(bounds.second, bounds.first, late, out);
+    }
+    // Cleanup.
+    for (auto it = late_.begin(); it != late_.end();)
+      it = w_.cleanup_at(it->first.first) <= watermark ? late_.erase(it) : std::next(it);
+    for (auto it = panes_.begin(); it != panes_.end();)
+      it = w_.cleanup_at(w_.last_end(it->first)) <= watermark ? panes_.erase(it) : std::next(it);
+    fired_ = watermark;
+    sort_rows(out, from);
+  }
+
+  size_t open_windows() const override { return panes_.size(); }
+
+ private:
+  struct LateWindow {
+    std::unordered_map<std::string, uint32_t, StringViewHash, StringViewEq> versions;
+    std::set<std::string> dirty;
+  };
+
+  void mark_late(TimestampMs pane, std::string_view key) {
+    for (TimestampMs e = w_.first_end(pane); e <= w_.last_end(pane); e += w_.pane()) {
+      if (e - 1 > fired_) break;
+      if (w_.cleanup_at(e) <= fired_) continue;
+      late_[{e, w_.start_of(e)}].dirty.emplace(key);
+    }
+  }
+
+  // Merges the panes of [start, end) into combined_ (or returns the single pane).
+  const AggTable* combine(TimestampMs start, TimestampMs end) {
+    if (w_.single_pane()) {
+      auto it = panes_.find(start);
+      return it == panes_.end() ? nullptr : &it->second;
+    }
+    combined_ = AggTable(n_);
+    for (auto it = panes_.lower_bound(start); it != panes_.end() && it->first < end; ++it) {
+      const AggTable& t = it->second;
+      for (size_t i = 0; i < t.entries().size(); ++i) {
+        const AggTable::Entry& en = t.entries()[i];
+        AggState* dst = combined_.find_or_insert(t.key(en), en.hash);
+        const AggState* src = t.states(i);
+        for (uint32_t a = 0; a < n_; ++a)
+          agg_merge(spec_.aggs[a].kind, dst[a], combined_.bytes(), src[a], t.bytes().data(),
+                    &t.bytes().ext);
+      }
+    }
+    return &combined_;
+  }
+
+  void emit(TimestampMs start, TimestampMs end, std::string_view key, const AggState* states,
+            const ByteStore& store, uint32_t version, FiredRow::Kind kind,
+            std::vector<FiredRow>& out) {
+    bool ok = row_.load(spec_, start, end, key, states, store);
+    FRESHET_ASSERT(ok, "undecodable group key");
+    if (!row_.having(spec_)) return;
+    FiredRow r;
+    r.window_start = start;
+    r.window_end = end;
+    r.sort_key = std::string(key);
+    r.version = version;
+    r.kind = kind;
+    row_.format(spec_, version, r.line);
+    out.push_back(std::move(r));
+  }
+
+  void fire_window(TimestampMs start, TimestampMs end, TimestampMs watermark,
+                   std::vector<FiredRow>& out) {
+    const AggTable* t = combine(start, end);
+    if (t == nullptr) return;
+    LateWindow* late = nullptr;
+    if (spec_.allowed_lateness > 0 && w_.cleanup_at(end) > watermark) late = &late_[{end, start}];
+    for (size_t i = 0; i < t->entries().size(); ++i) {
+      std::string_view key = t->key(t->entries()[i]);
+      emit(start, end, key, t->states(i), t->bytes(), 0, FiredRow::Kind::kFinal, out);
+      if (late != nullptr) late->versions.emplace(std::string(key), 0);
+    }
+    if (late != nullptr) late->dirty.clear();  // everything merged so far is in version 0
+  }
+
+  void refire(TimestampMs start, TimestampMs end, LateWindow& late, std::vector<FiredRow>& out) {
+    for (const std::string& key : late.dirty) {
+      uint64_t hash = hash_of(key);
+      AggTable one(n_);
+      AggState* dst = one.find_or_insert(key, hash);
+      for (auto it = panes_.lower_bound(start); it != panes_.end() && it->first < end; ++it) {
+        const AggState* src = it->second.find(key, hash);
+        if (src == nullptr) continue;
+        for (uint32_t a = 0; a < n_; ++a)
+          agg_merge(spec_.aggs[a].kind, dst[a], one.bytes(), src[a], it->second.bytes().data(),
+                    &it->second.bytes().ext);
+      }
+      auto [v, fresh] = late.versions.try_emplace(key, 0);
+      if (!fresh) ++v->second;
+      emit(start, end, key, one.states(0), one.bytes(), v->second, FiredRow::Kind::kLateUpdate,
+           out);
+    }
+    late.dirty.clear();
+  }
+
+  static uint64_t hash_of(std::string_view key) { return hash64(key); }
+
+  std::shared_ptr<const Plan> plan_;
+  const PlanSpec& spec_;
+  PaneWindows w_;
+  uint32_t n_;
+  std::map<TimestampMs, AggTable> panes_;  // by pane start
+  // Fired windows still within allowed lateness, by (end, start).
+  std::map<std::pair<TimestampMs, TimestampMs>, LateWindow> late_;
+  TimestampMs fired_ = kMinTimestamp;  // the last fire() watermark
+  AggTable combined_{0};
+  GroupRow row_;
+};
+
+// Exact sessions per key.
+class SessionMerger final : public WindowMerger::Impl {
+ public:
+  explicit SessionMerger(std::shared_ptr<const Plan> plan)
+      : plan_(std::move(plan)),
+        spec_(plan_->spec()),
+        n_(static_cast<uint32_t>(spec_.aggs.size())) {}
+
+  void merge(PartialBatch&& batch) override {
+    FRESHET_ASSERT(batch.empty() || batch.aggs_per_entry == n_, "partial batch of another plan");
+    const char* src_bytes = batch.bytes.data();
+    for (size_t i = 0; i < batch.entries.size(); ++i) {
+      const PartialBatch::Entry& e = batch.entries[i];
+      std::string_view key{src_bytes + e.key_off, e.key_len};
+      auto it = sessions_.find(key);
+      if (it == sessions_.end())
+        it = sessions_.emplace(std::string(key), std::vector<Session>{}).first;
+      Session& s = session_add(it->second, e.window_start, e.window_end, spec_.aggs);
+      const AggState* src = batch.states.data() + i * n_;
+      for (uint32_t a = 0; a < n_; ++a)
+        agg_merge(spec_.aggs[a].kind, s.states[a], s.store, src[a], src_bytes, nullptr);
+      if (s.version >= 0) s.dirty = true;
+      min_due_ = std::min(min_due_, due(s));
+    }
+    batch.clear();
+  }
+
+  void fire(TimestampMs watermark, std::vector<FiredRow>& out) override {
+    if (watermark < min_due_) return;
+    const size_t from = out.size();
+    TimestampMs next_due = kMaxTimestamp;
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      std::vector<Session>& list = it->second;
+      for (size_t i = 0; i < list.size();) {
+        Session& s = list[i];
+        if (s.end - 1 <= watermark && (s.version < 0 || s.dirty)) emit(it->first, s, out);
+        if (saturating_add(s.end - 1, spec_.allowed_lateness) <= watermark) {
+          list.erase(list.begin() + static_cast<ptrdiff_t>(i));
+          continue;
+        }
+        next_due = std::min(next_due, due(s));
+        ++i;
+      }
+      it = list.empty() ? sessions_.erase(it) : std::next(it);
+    }
+    min_due_ = next_due;
+    sort_rows(out, from);
+  }
+
+  size_t open_windows() const override {
+    size_t n = 0;
+    for (const auto& [k, list] : sessions_) n += list.size();
+    return n;
+  }
+
+ private:
+  // The next watermark at which fire() has work for this session.
+  TimestampMs due(const Session& s) const {
+    if (s.version < 0 || s.dirty) return s.end - 1;
+    return saturating_add(s.end - 1, spec_.allowed_lateness);
+  }
+
+  void emit(const std::string& key, Session& s, std::vector<FiredRow>& out) {
+    const bool first = s.version < 0;
+    s.version = first ? 0 : s.version + 1;
+    s.dirty = false;
+    std::vector<std::pair<TimestampMs, TimestampMs>> replaces;
+    for (const auto& b : s.emitted)
+      if (b != std::make_pair(s.start, s.end) &&
+          std::find(replaces.begin(), replaces.end(), b) == replaces.end())
+        replaces.push_back(b);
+    s.emitted.assign(1, {s.start, s.end});
+    bool ok = row_.load(spec_, s.start, s.end, key, s.states.data(), s.store);
+    FRESHET_ASSERT(ok, "undecodable group key");
+    if (!row_.having(spec_)) return;
+    FiredRow r;
+    r.window_start = s.start;
+    r.window_end = s.end;
+    r.sort_key = key;
+    r.version = static_cast<uint32_t>(s.version);
+    r.kind = first ? FiredRow::Kind::kFinal : FiredRow::Kind::kLateUpdate;
+    r.replaces = std::move(replaces);
+    row_.format(spec_, r.version, r.line);
+    out.push_back(std::move(r));
   }
 
   std::shared_ptr<const Plan> plan_;
   const PlanSpec& spec_;
-  std::map<TimestampMs, AggTable> windows_;
-  std::vector<size_t> order_;
+  uint32_t n_;
+  SessionMap sessions_;
+  TimestampMs min_due_ = kMaxTimestamp;
+  GroupRow row_;
 };
 
-WindowMerger::WindowMerger(std::shared_ptr<const Plan> plan)
-    : impl_(std::make_unique<Impl>(std::move(plan))) {}
+}  // namespace
+
+WindowMerger::WindowMerger(std::shared_ptr<const Plan> plan) {
+  if (plan->spec().session())
+    impl_ = std::make_unique<SessionMerger>(std::move(plan));
+  else
+    impl_ = std::make_unique<PaneMerger>(std::move(plan));
+}
 WindowMerger::~WindowMerger() = default;
 void WindowMerger::merge(PartialBatch&& batch) { impl_->merge(std::move(batch)); }
 void WindowMerger::fire(TimestampMs watermark, std::vector<FiredRow>& out) {
   impl_->fire(watermark, out);
 }
-size_t WindowMerger::open_windows() const { return impl_->windows_.size(); }
+size_t WindowMerger::open_windows() const { return impl_->open_windows(); }
 
 }  // namespace freshet::query

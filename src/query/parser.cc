@@ -73,6 +73,8 @@ class Parser {
   ExprPtr parse_unary();
   ExprPtr parse_primary();
   ExprPtr parse_call(const Token& name);
+  ExprPtr parse_case();
+  ExprPtr parse_cast();
   ExprPtr binary(ExprKind kind, const Token& op, std::string name, ExprPtr l, ExprPtr r) {
     auto e = std::make_unique<Expr>();
     e->kind = kind;
@@ -301,8 +303,61 @@ ExprPtr Parser::parse_compare() {
                     parse_additive());
     }
   }
-  if (t.is_keyword("IS") || t.is_keyword("IN") || t.is_keyword("LIKE") || t.is_keyword("BETWEEN")) {
-    unsupported(t, to_upper(t.text));
+  if (t.is_keyword("IS")) {
+    auto e = std::make_unique<Expr>();
+    e->kind = ExprKind::kIsNull;
+    e->token = next();
+    e->negated = accept_keyword("NOT");
+    if (!accept_keyword("NULL")) {
+      fail("NULL after IS");
+      return e;
+    }
+    e->args.push_back(std::move(l));
+    return e;
+  }
+  bool negated = false;
+  if (t.is_keyword("NOT") &&
+      (peek(1).is_keyword("IN") || peek(1).is_keyword("BETWEEN") || peek(1).is_keyword("LIKE"))) {
+    next();
+    negated = true;
+  }
+  const Token& k = peek();
+  if (k.is_keyword("IN")) {
+    auto e = std::make_unique<Expr>();
+    e->kind = ExprKind::kIn;
+    e->token = next();
+    e->negated = negated;
+    e->args.push_back(std::move(l));
+    if (!accept_symbol("(")) {
+      fail("`(` after IN");
+      return e;
+    }
+    if (peek().is_keyword("SELECT")) {
+      unsupported(peek(), "a subquery");
+      failed_ = true;
+      return e;
+    }
+    do {
+      e->args.push_back(parse_expr());
+      if (failed_) return e;
+    } while (accept_symbol(","));
+    if (!accept_symbol(")")) fail("`,` or `)`");
+    return e;
+  }
+  if (k.is_keyword("BETWEEN")) {
+    auto e = std::make_unique<Expr>();
+    e->kind = ExprKind::kBetween;
+    e->token = next();
+    e->negated = negated;
+    e->args.push_back(std::move(l));
+    e->args.push_back(parse_additive());  // not parse_and: the AND belongs to BETWEEN
+    if (failed_) return e;
+    if (!expect_keyword("AND", {})) return e;
+    e->args.push_back(parse_additive());
+    return e;
+  }
+  if (k.is_keyword("LIKE")) {
+    unsupported(k, "LIKE");
     failed_ = true;
   }
   return l;
@@ -310,9 +365,10 @@ ExprPtr Parser::parse_compare() {
 
 ExprPtr Parser::parse_additive() {
   ExprPtr l = parse_multiplicative();
-  while (!failed_ && (peek().is_symbol("+") || peek().is_symbol("-"))) {
+  while (!failed_ && (peek().is_symbol("+") || peek().is_symbol("-") || peek().is_symbol("||"))) {
     const Token& op = next();
-    l = binary(ExprKind::kArith, op, op.text, std::move(l), parse_multiplicative());
+    l = binary(op.text == "||" ? ExprKind::kConcatOp : ExprKind::kArith, op, op.text, std::move(l),
+               parse_multiplicative());
   }
   return l;
 }
@@ -428,11 +484,8 @@ ExprPtr Parser::parse_primary() {
       e->name = to_upper(next().text);
       return e;
     }
-    if (t.is_keyword("CASE") || t.is_keyword("CAST")) {
-      unsupported(t, to_upper(t.text));
-      failed_ = true;
-      return e;
-    }
+    if (t.is_keyword("CASE")) return parse_case();
+    if (t.is_keyword("CAST") && peek(1).is_symbol("(")) return parse_cast();
     if (reserved(t)) {
       fail("an expression");
       return e;
@@ -479,6 +532,63 @@ ExprPtr Parser::parse_call(const Token& name) {
     } while (accept_symbol(","));
   }
   if (!accept_symbol(")")) fail("`,` or `)`");
+  return e;
+}
+
+ExprPtr Parser::parse_case() {
+  auto e = std::make_unique<Expr>();
+  e->kind = ExprKind::kCase;
+  e->token = next();  // CASE
+  if (!peek().is_keyword("WHEN")) {
+    e->has_operand = true;
+    e->args.push_back(parse_expr());
+    if (failed_) return e;
+  }
+  if (!peek().is_keyword("WHEN")) {
+    fail("WHEN");
+    return e;
+  }
+  while (accept_keyword("WHEN")) {
+    e->args.push_back(parse_expr());
+    if (failed_) return e;
+    if (!expect_keyword("THEN", {})) return e;
+    e->args.push_back(parse_expr());
+    if (failed_) return e;
+  }
+  if (accept_keyword("ELSE")) {
+    e->has_else = true;
+    e->args.push_back(parse_expr());
+    if (failed_) return e;
+  }
+  expect_keyword("END", {});
+  return e;
+}
+
+ExprPtr Parser::parse_cast() {
+  auto e = std::make_unique<Expr>();
+  e->kind = ExprKind::kCast;
+  e->token = next();  // CAST
+  next();             // (
+  e->args.push_back(parse_expr());
+  if (failed_) return e;
+  if (!expect_keyword("AS", {})) return e;
+  e->unit_token = peek();
+  if (peek().kind != TokenKind::kIdent) {
+    fail("a type such as BIGINT, DOUBLE, DECIMAL, VARCHAR, BOOLEAN or TIMESTAMP");
+    return e;
+  }
+  e->name = to_upper(next().text);
+  if (e->name == "DOUBLE" && peek().is_keyword("PRECISION")) next();
+  if (accept_symbol("(")) {
+    // DECIMAL(p, s) / VARCHAR(n): keep the last number (the scale for DECIMAL).
+    while (!failed_ && !peek().is_symbol(")") && peek().kind != TokenKind::kEnd) {
+      if (peek().kind == TokenKind::kNumber) e->text = peek().text;
+      next();
+    }
+    if (!accept_symbol(")")) fail("`)`");
+    if (e->name != "DECIMAL" && e->name != "NUMERIC") e->text.clear();
+  }
+  if (!failed_ && !accept_symbol(")")) fail("`)`");
   return e;
 }
 

@@ -1,90 +1,84 @@
 #pragma once
 // What the operators need from a compiled query: the resolved form of the SQL, with every
-// column turned into an index into the list of referenced fields. Immutable once compiled.
+// column turned into an index into the list of referenced fields and every expression bound
+// into one ExprProgram. Immutable once compiled.
 
 #include <string>
 #include <vector>
 
 #include "ast.h"
 #include "decimal.h"
+#include "expr.h"
 #include "freshet/base/ids.h"
 #include "value.h"
 
 namespace freshet::query {
 
-enum class AggKind : uint8_t { kCount, kSum, kMin, kMax, kAvg };
-enum class CompareOp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
-
-struct Literal {
-  LiteralType type = LiteralType::kNull;
-  bool boolean = false;
-  bool exact = true;  // for numbers: `dec` holds the value, else `dbl`
-  Decimal dec;
-  double dbl = 0;
-  std::string str;
+enum class AggKind : uint8_t {
+  kCount,       // COUNT(*)
+  kCountValue,  // COUNT(x): non-null values
+  kSum,
+  kMin,
+  kMax,
+  kAvg,
+  kCountDistinct,   // exact
+  kApproxDistinct,  // HyperLogLog
+  kPercentile,      // DDSketch
+  kFirst,           // FIRST_VALUE by event time
+  kLast,            // LAST_VALUE by event time
 };
 
 struct AggSpec {
   AggKind kind = AggKind::kCount;
-  int field = -1;         // index into PlanSpec::fields; -1 for COUNT(*)
+  int arg = -1;    // expression root of the argument; -1 for COUNT(*)
+  int field = -1;  // when the argument is a plain field: its index (the fast path)
+  double percentile = 0.5;
   std::string canonical;  // "SUM(amount)"
 };
 
-// WHERE conjunct: fields[field] op literal.
-struct FieldPredicate {
-  int field = 0;
-  CompareOp op = CompareOp::kEq;
-  Literal literal;
-};
+enum class WindowKind : uint8_t { kNone, kTumble, kHop, kCumulate, kSession };
 
-// HAVING conjunct: aggs[agg] op literal.
-struct HavingPredicate {
-  int agg = 0;
-  CompareOp op = CompareOp::kEq;
-  Literal literal;
+enum class OutputKind : uint8_t {
+  kGroup,  // a GROUP BY value as it is
+  kWindowStart,
+  kWindowEnd,
+  kAggregate,  // an aggregate as it is (exact SUMs keep all their digits)
+  kExpr,       // any other expression (post-aggregation, or per record when stateless)
+  kVersion,    // the `_version` column of queries with allowed lateness
 };
-
-enum class OutputKind : uint8_t { kGroup, kWindowStart, kWindowEnd, kAggregate };
 
 struct OutputColumn {
   OutputKind kind = OutputKind::kGroup;
-  int index = 0;  // position in the group key, or index into aggs
+  int index = 0;  // position in the group key, index into aggs, or expression root
   std::string name;
   std::string json_prefix;  // `"name":`, escaped, with a leading ',' unless first
 };
 
 struct PlanSpec {
   std::string name;
-  std::string topic;
+  std::string topic;  // the input: a topic, or another query's name when input_is_query
+  bool input_is_query = false;
+  WindowKind window = WindowKind::kNone;
   std::string ts_column;
+  // TUMBLE: size; HOP: size and slide; CUMULATE: max (size) and step (slide); SESSION: gap.
+  // Non-session windows are unions of panes of `pane` ms (tumble size, hop slide, step).
   DurationMs window_size = 0;
+  DurationMs slide = 0;
+  DurationMs pane = 0;
+  DurationMs gap = 0;
+  DurationMs allowed_lateness = 0;
   std::vector<std::string> fields;  // referenced fields, dotted paths; [ts_field] is the ts
-  int ts_field = 0;
-  std::vector<int> group_fields;  // field indexes, in GROUP BY order (= key order)
-  std::vector<AggSpec> aggs;      // distinct aggregates of SELECT and HAVING
-  std::vector<FieldPredicate> where;
-  std::vector<HavingPredicate> having;
+  int ts_field = -1;                // -1: a stateless query over an input without event time
+  ExprProgram prog;
+  int where = -1;                // predicate root, -1 if none
+  std::vector<int> group_exprs;  // per-record expression roots, GROUP BY order (= key order)
+  std::vector<AggSpec> aggs;     // distinct aggregates of SELECT and HAVING
+  int having = -1;               // post-aggregation predicate root, -1 if none
   std::vector<OutputColumn> outputs;
   std::vector<std::string> output_names;
-};
 
-// Applies `op` to the result of a three-way comparison.
-inline bool compare_holds(CompareOp op, int c) {
-  switch (op) {
-    case CompareOp::kEq:
-      return c == 0;
-    case CompareOp::kNe:
-      return c != 0;
-    case CompareOp::kLt:
-      return c < 0;
-    case CompareOp::kLe:
-      return c <= 0;
-    case CompareOp::kGt:
-      return c > 0;
-    case CompareOp::kGe:
-      return c >= 0;
-  }
-  return false;
-}
+  bool stateless() const { return window == WindowKind::kNone; }
+  bool session() const { return window == WindowKind::kSession; }
+};
 
 }  // namespace freshet::query

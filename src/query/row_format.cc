@@ -47,51 +47,64 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-bool format_row(const PlanSpec& plan, TimestampMs window_start, std::string_view key,
-                const AggState* states, const char* bytes, std::string& out) {
-  // Group values in key order, so SELECT can list them in any order.
-  std::string_view groups[16];
-  std::vector<std::string_view> many;
-  std::string_view* g = groups;
-  size_t n = plan.group_fields.size();
-  if (n > 16) {
-    many.resize(n);
-    g = many.data();
-  }
-  std::string scratch;
+bool GroupRow::load(const PlanSpec& plan, TimestampMs window_start, TimestampMs window_end,
+                    std::string_view key, const AggState* states, const ByteStore& store) {
+  arena_.reset();
+  size_t n = plan.group_exprs.size();
+  groups_.resize(n);
+  group_enc_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     std::string_view before = key;
-    if (!append_key_value_json(key, scratch)) return false;
-    g[i] = before.substr(0, before.size() - key.size());
+    if (!decode_key_value(key, groups_[i], arena_)) return false;
+    group_enc_[i] = before.substr(0, before.size() - key.size());
   }
+  aggs_.resize(plan.aggs.size());
+  for (size_t a = 0; a < plan.aggs.size(); ++a)
+    aggs_[a] = agg_value(plan.aggs[a], states[a], store, arena_);
+  states_ = states;
+  store_ = &store;
+  ctx_.fields = nullptr;
+  ctx_.groups = groups_.data();
+  ctx_.aggs = aggs_.data();
+  ctx_.window_start = window_start;
+  ctx_.window_end = window_end;
+  ctx_.arena = &arena_;
+  return true;
+}
+
+bool GroupRow::having(const PlanSpec& plan) {
+  return plan.having < 0 || is_true(eval(plan.prog, plan.having, ctx_));
+}
+
+void GroupRow::format(const PlanSpec& plan, uint32_t version, std::string& out) {
   out.push_back('{');
-  char ts[24];
   for (const OutputColumn& c : plan.outputs) {
     out += c.json_prefix;
     switch (c.kind) {
       case OutputKind::kGroup: {
-        std::string_view enc = g[c.index];
+        std::string_view enc = group_enc_[static_cast<size_t>(c.index)];
         append_key_value_json(enc, out);
         break;
       }
       case OutputKind::kWindowStart:
+        append_value_json(out, Value::timestamp(ctx_.window_start));
+        break;
       case OutputKind::kWindowEnd:
-        format_rfc3339_ms(
-            c.kind == OutputKind::kWindowStart ? window_start : window_start + plan.window_size,
-            ts);
-        out.push_back('"');
-        out.append(ts, 24);
-        out.push_back('"');
+        append_value_json(out, Value::timestamp(ctx_.window_end));
         break;
-      case OutputKind::kAggregate: {
-        const AggSpec& a = plan.aggs[static_cast<size_t>(c.index)];
-        agg_append_json(a.kind, states[c.index], bytes, out);
+      case OutputKind::kAggregate:
+        agg_append_json(plan.aggs[static_cast<size_t>(c.index)], states_[c.index], *store_, arena_,
+                        out);
         break;
-      }
+      case OutputKind::kExpr:
+        append_value_json(out, eval(plan.prog, c.index, ctx_));
+        break;
+      case OutputKind::kVersion:
+        out += std::to_string(version);
+        break;
     }
   }
   out.push_back('}');
-  return true;
 }
 
 }  // namespace freshet::query

@@ -1,9 +1,13 @@
 #pragma once
 // Output rows: one flat JSON object per fired (window, group), columns in SELECT order.
 
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "arena.h"
+#include "expr.h"
 #include "freshet/base/ids.h"
 #include "freshet/query/partial_batch.h"
 #include "plan_spec.h"
@@ -14,10 +18,28 @@ namespace freshet::query {
 // bytes (UTF-8) as they are.
 void append_json_string(std::string& out, std::string_view s);
 
-// Formats the row of one group: `key` is its group key encoding, `states` its aggregates
-// (plan.aggs.size() of them), `bytes` the store their strings live in. Returns false if the
-// key does not decode (a bug).
-bool format_row(const PlanSpec& plan, TimestampMs window_start, std::string_view key,
-                const AggState* states, const char* bytes, std::string& out);
+struct ByteStore;
+
+// Evaluates the post-aggregation view of one (window, group): the group values decoded from
+// the key and every aggregate's final value, for HAVING and SELECT expressions. Reused
+// across rows (no allocation once warm); views stay valid until the next row.
+class GroupRow {
+ public:
+  // False if the key does not decode (a bug).
+  bool load(const PlanSpec& plan, TimestampMs window_start, TimestampMs window_end,
+            std::string_view key, const AggState* states, const ByteStore& store);
+  // Whether HAVING holds (true without HAVING).
+  bool having(const PlanSpec& plan);
+  // Appends the JSON row; `version` fills the _version column if the plan has one.
+  void format(const PlanSpec& plan, uint32_t version, std::string& out);
+
+ private:
+  std::vector<Value> groups_, aggs_;
+  std::vector<std::string_view> group_enc_;
+  StringArena arena_;
+  const AggState* states_ = nullptr;
+  const ByteStore* store_ = nullptr;
+  EvalContext ctx_;
+};
 
 }  // namespace freshet::query

@@ -14,11 +14,12 @@ enum class ValueType : uint8_t {
   kNull,
   kFalse,
   kTrue,
-  kDecimal,  // exact number in `dec`
-  kDouble,   // number that only fits a double (`dbl`)
-  kString,   // unescaped text in `str`
-  kOther,    // object or array
-  kInvalid,  // not valid JSON where this field was read
+  kDecimal,    // exact number in `dec`
+  kDouble,     // number that only fits a double (`dbl`)
+  kString,     // unescaped text in `str`
+  kTimestamp,  // epoch milliseconds in `dec.mantissa` (scale 0); from CAST and window bounds
+  kOther,      // object or array
+  kInvalid,    // not valid JSON where this field was read
 };
 
 struct Value {
@@ -29,6 +30,42 @@ struct Value {
 
   bool is_null() const { return type == ValueType::kMissing || type == ValueType::kNull; }
   bool is_number() const { return type == ValueType::kDecimal || type == ValueType::kDouble; }
+  bool is_bool() const { return type == ValueType::kTrue || type == ValueType::kFalse; }
+
+  static Value null() {
+    Value v;
+    v.type = ValueType::kNull;
+    return v;
+  }
+  static Value boolean(bool b) {
+    Value v;
+    v.type = b ? ValueType::kTrue : ValueType::kFalse;
+    return v;
+  }
+  static Value decimal(int64_t mantissa, uint8_t scale = 0) {
+    Value v;
+    v.type = ValueType::kDecimal;
+    v.dec = {mantissa, scale};
+    return v;
+  }
+  static Value real(double d) {
+    Value v;
+    v.type = ValueType::kDouble;
+    v.dbl = d;
+    return v;
+  }
+  static Value string(std::string_view s) {
+    Value v;
+    v.type = ValueType::kString;
+    v.str = s;
+    return v;
+  }
+  static Value timestamp(int64_t ms) {
+    Value v;
+    v.type = ValueType::kTimestamp;
+    v.dec = {ms, 0};
+    return v;
+  }
   double as_double() const;
 };
 

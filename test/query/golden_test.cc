@@ -1,12 +1,19 @@
 // Golden files under test/query/cases/*.test: a query, events in, rows out.
 //
 //   -- comment lines start with "--"
+//   allowed_lateness: 1000   (optional, before sql:)
 //   sql:
 //   SELECT ...            (any number of lines)
 //   events:
 //   {"ts":...}            (one record value per line)
+//   @watermark 5000       (drain, merge and fire at this watermark; +inf after the last line)
 //   expect:
-//   {...}                 (the fired rows, in order, after a final watermark of +inf)
+//   {...}                 (every fired row, in order of firing)
+//   late:
+//   {"ts":...}            (optional: the records rejected as late, in input order)
+//
+// Each case runs on one shard and again on two (records alternating between them); both
+// must give exactly the expected rows. Stateless queries run through StatelessOperator.
 
 #include <doctest/doctest.h>
 
@@ -14,16 +21,19 @@
 #include <filesystem>
 #include <fstream>
 
+#include "freshet/query/stateless.h"
 #include "print_util.h"
 #include "test_util.h"
 
+using namespace freshet;
 using namespace freshet::query;
 
 namespace {
 
 struct Case {
+  DurationMs lateness = 0;
   std::string sql;
-  std::vector<std::string> events, expect;
+  std::vector<std::string> events, expect, late;
 };
 
 Case read_case(const std::filesystem::path& path) {
@@ -32,16 +42,52 @@ Case read_case(const std::filesystem::path& path) {
   std::string line, section;
   while (std::getline(in, line)) {
     if (line.rfind("--", 0) == 0) continue;
-    if (line == "sql:" || line == "events:" || line == "expect:") {
+    if (line == "sql:" || line == "events:" || line == "expect:" || line == "late:") {
       section = line;
+      continue;
+    }
+    if (section.empty() && line.rfind("allowed_lateness:", 0) == 0) {
+      c.lateness = std::stoll(line.substr(17));
       continue;
     }
     if (line.empty() && section != "sql:") continue;
     if (section == "sql:") c.sql += line + "\n";
     if (section == "events:") c.events.push_back(line);
     if (section == "expect:") c.expect.push_back(line);
+    if (section == "late:") c.late.push_back(line);
   }
   return c;
+}
+
+struct Result {
+  std::vector<std::string> rows, late;
+};
+
+Result run_case(const Case& c, const std::shared_ptr<const Plan>& plan, uint32_t shards) {
+  Result res;
+  if (plan->stateless()) {
+    StatelessOperator op(plan);
+    std::vector<std::string_view> views;
+    for (const auto& e : c.events)
+      if (e.rfind("@watermark", 0) != 0) views.push_back(e);
+    std::vector<FiredRow> rows;
+    op.process(views, 0, rows);
+    for (auto& r : rows) res.rows.push_back(r.line);
+    return res;
+  }
+  test::Harness h(plan, shards);
+  uint32_t next = 0;
+  for (const auto& e : c.events) {
+    if (e.rfind("@watermark", 0) == 0) {
+      for (auto& r : h.advance(std::stoll(e.substr(10)))) res.rows.push_back(r.line);
+      continue;
+    }
+    h.add(next, {e});
+    next = (next + 1) % shards;
+  }
+  for (auto& r : h.advance(kMaxTimestamp)) res.rows.push_back(r.line);
+  res.late = h.late_records;
+  return res;
 }
 
 }  // namespace
@@ -56,9 +102,14 @@ TEST_CASE("golden cases produce exactly their expected rows") {
     if (entry.path().extension() != ".test") continue;
     CAPTURE(entry.path().filename().string());
     Case c = read_case(entry.path());
-    auto plan = test::compile_ok(c.sql);
-    CHECK(test::run_lines(plan, c.events) == c.expect);
+    auto plan = test::compile_late(c.sql, c.lateness);
+    for (uint32_t shards : {1u, 2u}) {
+      CAPTURE(shards);
+      Result r = run_case(c, plan, shards);
+      CHECK(r.rows == c.expect);
+      CHECK(r.late == c.late);
+    }
     ++n;
   }
-  CHECK(n >= 2);
+  CHECK(n >= 10);
 }

@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
+#include "freshet/query/stateless.h"
+
 namespace freshet::query::test {
 
 namespace {
@@ -23,6 +27,60 @@ std::vector<Diagnostic> compile_errors(std::string_view sql, std::vector<SourceP
   CHECK(plan == nullptr);
   CHECK(!diags.empty());
   return diags;
+}
+
+std::shared_ptr<const Plan> compile_late(std::string_view sql, DurationMs allowed_lateness) {
+  std::vector<Diagnostic> diags;
+  CompileInput in{"q", sql, {}, &kTopics};
+  in.allowed_lateness = allowed_lateness;
+  auto plan = compile(in, diags);
+  for (const auto& d : diags) FAIL_CHECK(d.code << " " << d.message);
+  REQUIRE(plan != nullptr);
+  return plan;
+}
+
+Harness::Harness(std::shared_ptr<const Plan> p, uint32_t shards) : plan(std::move(p)) {
+  for (uint32_t s = 0; s < shards; ++s) {
+    aggs.push_back(std::make_unique<LocalAggregator>(plan));
+    mergers.push_back(std::make_unique<WindowMerger>(plan));
+  }
+}
+
+void Harness::add(uint32_t shard, const std::vector<std::string>& records) {
+  std::vector<std::string_view> views(records.begin(), records.end());
+  aggs[shard]->set_reject_callback([&](const RejectedRecord& r) {
+    late.push_back(r);
+    late_records.push_back(records[r.index]);
+    late_reasons.emplace_back(r.reason);
+  });
+  aggs[shard]->add_batch(views, 0);
+}
+
+std::vector<FiredRow> Harness::advance(TimestampMs watermark) {
+  const auto n = static_cast<uint32_t>(aggs.size());
+  for (auto& a : aggs) {
+    std::vector<PartialBatch> out;
+    a->drain(watermark, n, out);
+    for (uint32_t s = 0; s < n; ++s) mergers[s]->merge(std::move(out[s]));
+  }
+  std::vector<FiredRow> rows;
+  for (auto& m : mergers) m->fire(watermark, rows);
+  std::sort(rows.begin(), rows.end(), [](const FiredRow& a, const FiredRow& b) {
+    return std::tie(a.window_end, a.window_start, a.sort_key) <
+           std::tie(b.window_end, b.window_start, b.sort_key);
+  });
+  return rows;
+}
+
+std::vector<std::string> run_stateless(const std::shared_ptr<const Plan>& plan,
+                                       const std::vector<std::string>& records) {
+  StatelessOperator op(plan);
+  std::vector<std::string_view> views(records.begin(), records.end());
+  std::vector<FiredRow> rows;
+  op.process(views, 0, rows);
+  std::vector<std::string> lines;
+  for (auto& r : rows) lines.push_back(r.line);
+  return lines;
 }
 
 std::vector<std::string> run_lines(const std::shared_ptr<const Plan>& plan,

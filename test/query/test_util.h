@@ -18,6 +18,28 @@ std::shared_ptr<const Plan> compile_ok(std::string_view sql);
 // Compiles `sql` expecting errors; returns them.
 std::vector<Diagnostic> compile_errors(std::string_view sql, std::vector<SourcePos> origins = {});
 
+// Compiles with an allowed lateness.
+std::shared_ptr<const Plan> compile_late(std::string_view sql, DurationMs allowed_lateness);
+
+// Aggregators and mergers on `shards` simulated shards, driven the way the server drives
+// them: add records to a shard, then advance() drains every shard at a watermark, delivers
+// the partials to their owners and fires.
+struct Harness {
+  Harness(std::shared_ptr<const Plan> plan, uint32_t shards);
+  void add(uint32_t shard, const std::vector<std::string>& records);
+  std::vector<FiredRow> advance(TimestampMs watermark);
+
+  std::shared_ptr<const Plan> plan;
+  std::vector<std::unique_ptr<LocalAggregator>> aggs;
+  std::vector<std::unique_ptr<WindowMerger>> mergers;
+  std::vector<RejectedRecord> late;  // reason copied into late_reasons
+  std::vector<std::string> late_records, late_reasons;
+};
+
+// A stateless query over the records, in one batch.
+std::vector<std::string> run_stateless(const std::shared_ptr<const Plan>& plan,
+                                       const std::vector<std::string>& records);
+
 // One aggregator and one merger, all records in one batch, everything fired at +inf.
 std::vector<std::string> run_lines(const std::shared_ptr<const Plan>& plan,
                                    const std::vector<std::string>& records);

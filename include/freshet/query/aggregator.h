@@ -1,8 +1,18 @@
 #pragma once
 // The first half of a windowed aggregation: reads record values, filters them, assigns them
-// to tumbling windows and keeps partial aggregates per (window, group key) until the
-// watermark passes the window; then drain() hands the partials to the shards that own their
-// keys, where a WindowMerger combines them.
+// to windows and keeps partial aggregates until the watermark passes them; then drain() hands
+// the partials to the shards that own their keys, where a WindowMerger combines them.
+//
+// TUMBLE, HOP and CUMULATE partials are kept per (pane, group key), where a pane is the
+// tumble size / hop slide / cumulate step (see src/query/windows.h): one update per record
+// whatever the window overlap. SESSION partials are per-key local session pieces; the owner
+// merges pieces from every shard into exact sessions.
+//
+// Lateness (semantics §3.5-3.6), with W = drained_watermark() and L = the plan's allowed
+// lateness: a record whose every window has W >= end - 1 + L is rejected as kLate with reason
+// "past_lateness"; any other record is kept, and if its pane was already drained it starts a
+// new partial that the next drain() ships as an increment (the owner merges it and re-fires
+// the windows that already fired).
 
 #include <cstdint>
 #include <functional>
@@ -22,8 +32,9 @@ struct RejectedRecord {
   enum class Kind { kMalformed, kLate };
   Kind kind = Kind::kMalformed;
   size_t index = 0;         // position in the batch passed to add_batch
-  std::string_view reason;  // static text such as "invalid JSON"; valid until the next call
+  std::string_view reason;  // static text: "invalid JSON", ..., "past_lateness" for kLate
   TimestampMs event_time = kMinTimestamp;  // when it was read
+  TimestampMs watermark = kMinTimestamp;   // the operator's watermark when it arrived
 };
 
 // One per (query, shard): owned by the shard that reads the query's partitions and used by
@@ -34,7 +45,7 @@ class LocalAggregator {
     uint64_t records = 0;       // values in the batch = filtered_out + malformed + late + kept
     uint64_t filtered_out = 0;  // failed WHERE
     uint64_t malformed = 0;     // bad JSON, missing/invalid ts, non-numeric SUM/AVG field, ...
-    uint64_t late = 0;          // window already drained; dropped
+    uint64_t late = 0;          // every window past allowed lateness; dropped
     TimestampMs max_event_time = kMinTimestamp;  // over every record with a valid ts
   };
   using RejectFn = std::function<void(const RejectedRecord&)>;
@@ -50,9 +61,12 @@ class LocalAggregator {
   // are not kept past the call.
   BatchStats add_batch(std::span<const std::string_view> values, size_t readable_padding);
 
-  // Moves out every partial for windows with end - 1 <= watermark into out[owner], where
-  // owner = hash64(group key encoding) % shard_count; `out` is resized to shard_count and
-  // appended to. Afterwards records for those windows count as late.
+  // Moves out every partial that the owner needs to fire windows up to `watermark` into
+  // out[owner], where owner = hash64(group key encoding) % shard_count; `out` is resized to
+  // shard_count and appended to. Panes go once pane_end - 1 <= watermark (late increments
+  // at the next drain); session pieces go once start <= watermark + 1, so that no piece that
+  // could touch a session the owner fires is held back. Calling it again with the same
+  // watermark ships increments added since.
   void drain(TimestampMs watermark, uint32_t shard_count, std::vector<PartialBatch>& out);
 
   // Called for each malformed or late record (optional; default none).

@@ -2,9 +2,17 @@
 // The second half of a windowed aggregation: combines the partials for the group keys this
 // shard owns and, once the combined watermark passes a window, fires it: applies HAVING and
 // formats the output rows.
+//
+// Lateness (semantics §3.5): window state stays until watermark >= end - 1 + L. A partial
+// that arrives for a window that already fired (a late-but-allowed increment) re-fires that
+// window for the keys it touched at the next fire(), as a kLateUpdate row with the next
+// version. Sessions are merged here exactly: pieces from any shard that overlap or touch
+// merge, with their state, and a merged session that had fired re-fires with a new version
+// and lists the bounds it replaces.
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "freshet/base/ids.h"
@@ -14,10 +22,21 @@
 namespace freshet::query {
 
 struct FiredRow {
+  enum class Kind : uint8_t {
+    kFinal,       // the window's main firing (version 0)
+    kLateUpdate,  // a re-fire after late-but-allowed data; upsert on (key, window)
+  };
   TimestampMs window_start = 0;
   TimestampMs window_end = 0;
   std::string sort_key;  // group key encoding, bytewise comparable
   std::string line;      // one JSON object, no newline, columns in SELECT order
+  // Per (window, key): 0 for the first row, +1 for each late update. Plans with allowed
+  // lateness also print it as the last column, `_version`.
+  uint32_t version = 0;
+  Kind kind = Kind::kFinal;
+  // Sessions only: earlier rows of this key, by (window_start, window_end), that this row
+  // supersedes because late data merged their sessions into this one.
+  std::vector<std::pair<TimestampMs, TimestampMs>> replaces;
 };
 
 // One per (query, shard), as owner of the keys that hash to the shard. Used by that shard's
@@ -31,13 +50,17 @@ class WindowMerger {
 
   // Folds a batch (from any shard, in any order) into the open windows.
   void merge(PartialBatch&& batch);
-  // Fires every window with end - 1 <= watermark: applies HAVING, formats rows and frees the
-  // window's state. Appends rows sorted by (window_end, window_start, sort_key).
+  // Fires every window with end - 1 <= watermark that has not fired, and re-fires fired
+  // windows that late partials changed: applies HAVING, formats rows, and frees the state of
+  // windows with end - 1 + allowed_lateness <= watermark. Appends rows sorted by
+  // (window_end, window_start, sort_key). Rows failing HAVING are not emitted but still use
+  // up a version.
   void fire(TimestampMs watermark, std::vector<FiredRow>& out);
   size_t open_windows() const;
 
+  class Impl;  // pane windows or sessions; defined in src/query/merger.cc
+
  private:
-  class Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -16,7 +16,8 @@
 namespace freshet::query {
 
 // The running state of one aggregate for one (window, group). Plain data; strings (MIN/MAX of
-// strings) live in the byte store of whatever holds the state, at str_off.
+// strings, FIRST/LAST values) and serialized sketches live in the byte store of whatever holds
+// the state, at str_off (see src/query/aggregate.h for the layout per aggregate).
 struct AggState {
   Int128 sum = 0;     // SUM/AVG: exact part at `scale`; MIN/MAX: decimal mantissa
   double dbl = 0;     // SUM/AVG: inexact (double) part; MIN/MAX: a double value
@@ -30,8 +31,10 @@ struct AggState {
 
 class PartialBatch {
  public:
+  // A pane [window_start, window_end) of TUMBLE/HOP/CUMULATE, or a session piece.
   struct Entry {
     TimestampMs window_start = 0;
+    TimestampMs window_end = 0;
     uint64_t hash = 0;  // hash64 of the key bytes
     uint32_t key_off = 0;
     uint32_t key_len = 0;
@@ -48,7 +51,7 @@ class PartialBatch {
   uint32_t aggs_per_entry = 0;
   std::vector<Entry> entries;
   std::vector<AggState> states;  // entries.size() * aggs_per_entry, entry-major
-  std::vector<char> bytes;       // keys and MIN/MAX strings
+  std::vector<char> bytes;       // keys, strings and serialized sketches
 };
 
 }  // namespace freshet::query

@@ -1,18 +1,29 @@
 #pragma once
 // Compiling a query's SQL into an immutable Plan.
 //
-// The supported SQL (this release): one windowed aggregation
+// The supported SQL: a windowed aggregation
 //
-//   SELECT <group cols>, window_start, window_end, COUNT(*), SUM(x), MIN(x), MAX(x), AVG(x)
-//          [AS alias], ...
-//   FROM TUMBLE(<topic>, <ts col>, INTERVAL 'n' MILLISECOND|SECOND|MINUTE|HOUR|DAY[S])
-//   [WHERE <col> <op> <literal> [AND ...]]
-//   GROUP BY <group cols>, window_start, window_end
-//   [HAVING <aggregate or alias> <op> <literal> [AND ...]]
+//   SELECT <expr> [AS alias], ...          -- over group expressions, window_start/_end and
+//                                          -- aggregates
+//   FROM TUMBLE(<input>, <ts col>, <size>) | HOP(<input>, <ts>, <slide>, <size>)
+//      | CUMULATE(<input>, <ts>, <step>, <max>) | SESSION(<input>, <ts>, <gap>)
+//   [WHERE <expr>]
+//   GROUP BY <expr or SELECT alias>, ..., window_start, window_end
+//   [HAVING <expr>]
+//
+// or a stateless query: SELECT <expr> [AS alias], ... FROM <input> [WHERE <expr>].
+//
+// Intervals are INTERVAL 'n' MILLISECOND|SECOND|MINUTE|HOUR|DAY[S]. <input> is a topic or the
+// name of another query (chaining). Expressions: + - * / %, comparisons, AND/OR/NOT,
+// IS [NOT] NULL, [NOT] IN (...), [NOT] BETWEEN, CASE, CAST(x AS BIGINT|DOUBLE|DECIMAL[(p,s)]|
+// VARCHAR|BOOLEAN|TIMESTAMP), LOWER, UPPER, CONCAT, ||, SUBSTRING, LENGTH, COALESCE, ABS,
+// ROUND, FLOOR, CEIL. Aggregates: COUNT(*), COUNT(x), COUNT(DISTINCT x), SUM, MIN, MAX, AVG,
+// APPROX_COUNT_DISTINCT(x), APPROX_PERCENTILE(x, p), FIRST_VALUE(x), LAST_VALUE(x).
 //
 // Columns are JSON fields of the record value, nested with dots (`a.b.c`). Everything else
 // is reported as a Diagnostic at the offending token (E03xx codes, see src/query/diag.h).
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,7 +45,25 @@ struct CompileInput {
   std::vector<SourcePos> sql_line_origins;
   // Topics the query may read; nullptr skips the check.
   const std::vector<std::string>* known_topics = nullptr;
+  // Other queries this one may read (FROM <query name>, chaining); nullptr: none.
+  const std::vector<std::string>* known_queries = nullptr;
+  // Semantics §3.5-3.6: windows keep their state until watermark >= end - 1 + allowed_lateness
+  // and re-fire (FiredRow::kind == kLateUpdate) for every late-but-allowed record. With a
+  // positive value the rows get a trailing `_version` column.
+  DurationMs allowed_lateness = 0;
+  // Event-time field of each input (topic or query) for stateless queries, whose rows carry
+  // the record's event time; a stateless query over an input not listed has none.
+  const std::map<std::string, std::string>* event_time_fields = nullptr;
 };
+
+// What a query reads.
+struct PlanInput {
+  enum class Kind { kTopic, kQuery };
+  Kind kind = Kind::kTopic;
+  std::string name;
+};
+
+enum class WindowType { kNone, kTumble, kHop, kCumulate, kSession };
 
 // An immutable compiled query, shared read-only by every shard (thread-safe to read).
 class Plan {
@@ -45,9 +74,19 @@ class Plan {
   Plan& operator=(const Plan&) = delete;
 
   std::string name() const;
+  // The input's name: a topic, or a query when input().kind == kQuery.
   std::string topic() const;
+  PlanInput input() const;
+  // Event-time column ("" for a stateless query over an input without one).
   std::string ts_column() const;
+  WindowType window_type() const;
+  // TUMBLE/HOP size, CUMULATE max, SESSION gap; 0 when stateless.
   DurationMs window_size() const;
+  // HOP slide, CUMULATE step (TUMBLE: the size; others 0).
+  DurationMs window_slide() const;
+  DurationMs allowed_lateness() const;
+  // No window and no aggregate: run it with a StatelessOperator, not aggregator + merger.
+  bool stateless() const;
   // Output column names in SELECT order: the alias, else the column name, else the
   // canonical aggregate text such as `COUNT(*)` or `SUM(amount)`.
   std::vector<std::string> output_columns() const;

@@ -1,0 +1,73 @@
+#include "record_reader.h"
+
+#include "aggregate.h"
+#include "freshet/base/time.h"
+#include "key_encoding.h"
+
+namespace freshet::query {
+
+bool event_time_of(const Value& v, TimestampMs& ts) {
+  switch (v.type) {
+    case ValueType::kDecimal:
+      if (v.dec.scale != 0) return false;  // parse_json_number drops fraction zeros: 5.0 -> 5
+      ts = v.dec.mantissa;
+      return true;
+    case ValueType::kDouble:
+      // Only integers survive: 1.7e12 is fine, 1.5e0 is not.
+      if (!(v.dbl >= -9.2e18 && v.dbl <= 9.2e18) ||
+          v.dbl != static_cast<double>(static_cast<int64_t>(v.dbl)))
+        return false;
+      ts = static_cast<int64_t>(v.dbl);
+      return true;
+    case ValueType::kString: {
+      auto t = parse_rfc3339(v.str);
+      if (!t) return false;
+      ts = *t;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+RecordReader::RecordReader(const PlanSpec& spec)
+    : spec_(spec),
+      extractor_(spec.fields),
+      values_(spec.fields.size() + 1),
+      arg_values_(spec.aggs.size()),
+      args_(spec.aggs.size()) {
+  ctx_.fields = values_.data();
+  ctx_.arena = &arena_;
+  // COUNT(*) reads no argument; point it at a null.
+  for (size_t a = 0; a < spec.aggs.size(); ++a) args_[a] = &arg_values_[a];
+}
+
+const char* RecordReader::build_key() {
+  key_.clear();
+  for (int root : spec_.group_exprs) {
+    const ExprNode& n = spec_.prog.nodes[static_cast<size_t>(root)];
+    Value v = n.op == ExprOp::kField ? values_[static_cast<size_t>(n.index)]
+                                     : eval(spec_.prog, root, ctx_);
+    if (v.type == ValueType::kOther) return "group column is an object or array";
+    encode_key_value(key_, v);
+  }
+  return nullptr;
+}
+
+const char* RecordReader::eval_args() {
+  for (size_t a = 0; a < spec_.aggs.size(); ++a) {
+    const AggSpec& as = spec_.aggs[a];
+    if (as.field >= 0) {
+      args_[a] = &values_[static_cast<size_t>(as.field)];
+    } else if (as.arg >= 0) {
+      arg_values_[a] = eval(spec_.prog, as.arg, ctx_);
+      args_[a] = &arg_values_[a];
+    } else {
+      continue;
+    }
+    if (!agg_accepts(as.kind, *args_[a])) return "aggregated field is not a number";
+  }
+  return nullptr;
+}
+
+}  // namespace freshet::query

@@ -1,0 +1,59 @@
+#pragma once
+// The per-record front half shared by LocalAggregator and StatelessOperator: extracts the
+// referenced fields (projection pushdown), reads the event time, evaluates WHERE, and builds
+// the group key and the aggregate arguments. Everything is reused across records: no
+// allocation per record once the buffers are warm.
+//
+// Not thread-safe; owned by one operator on one shard.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "arena.h"
+#include "json_extract.h"
+#include "plan_spec.h"
+
+namespace freshet::query {
+
+// Event time from the ts field: integer epoch ms, or an RFC 3339 string.
+bool event_time_of(const Value& v, TimestampMs& ts);
+
+class RecordReader {
+ public:
+  explicit RecordReader(const PlanSpec& spec);
+
+  // Parses one record; nullptr on success, else a static reason.
+  const char* read(std::string_view record, size_t padding) {
+    arena_.reset();
+    return extractor_.extract(record, padding, values_.data());
+  }
+  // The event time; nullptr on success, else a static reason.
+  const char* event_time(TimestampMs& ts) const {
+    const Value& v = values_[static_cast<size_t>(spec_.ts_field)];
+    if (event_time_of(v, ts)) return nullptr;
+    return v.is_null() ? "missing event time" : "invalid event time";
+  }
+  bool passes_where() { return spec_.where < 0 || is_true(eval(spec_.prog, spec_.where, ctx_)); }
+  // Builds the group key encoding into key(); nullptr on success, else a static reason.
+  const char* build_key();
+  // Evaluates the aggregate arguments; nullptr on success, else a static reason.
+  const char* eval_args();
+
+  const std::string& key() const { return key_; }
+  // The argument of aggregate a (valid after eval_args until the next read).
+  const Value& arg(size_t a) const { return *args_[a]; }
+  Value eval_expr(int root) { return eval(spec_.prog, root, ctx_); }
+
+ private:
+  const PlanSpec& spec_;
+  FieldExtractor extractor_;
+  std::vector<Value> values_;
+  std::vector<Value> arg_values_;
+  std::vector<const Value*> args_;
+  StringArena arena_;
+  EvalContext ctx_;
+  std::string key_;
+};
+
+}  // namespace freshet::query
