@@ -142,7 +142,8 @@ Status PartitionLog::roll() {
     s->log = std::move(p->log);
     s->index = std::move(p->index);
     s->timeindex = std::move(p->timeindex);
-    s->prefault_requested = s->capacity();  // populated by the preparer
+    // The preparer populated the head; the appender's chunks take it from there.
+    s->prefault_requested = std::min(s->capacity(), options_.prefault_ahead_bytes);
     dir_unsynced_ = true;
     next = std::move(s);
     ++stats_.rolls_prepared;
@@ -205,13 +206,17 @@ void PartitionLog::maybe_prepare_next(Segment& active) {
   const size_t cap = index_capacity(options_.segment_bytes, options_.index_interval_bytes);
   jobs_->begin();
   options_.preparer->submit(
-      [slot, fs = &fs_, dir = dir_, bytes = options_.segment_bytes, cap, jobs = jobs_] {
+      [slot, fs = &fs_, dir = dir_, bytes = options_.segment_bytes, cap, jobs = jobs_,
+       ahead = options_.prefault_ahead_bytes] {
         auto make = [&](std::string_view suffix, uint64_t size,
                         std::shared_ptr<MappedFile>& out) -> Status {
           // O_TRUNC: a leftover from a crash is garbage, and its blocks are released first.
           FRESHET_ASSIGN_OR_RETURN(out,
                                    open_mapped(*fs, prepared_path(dir, suffix), size, true, false));
-          prefault(out->map, 0, out->map.size(), /*write=*/false);
+          // Only the head: the appender pre-faults the rest in chunks ahead of itself, so a
+          // segment that is never filled (the last one, or one rolled by age) costs no more
+          // than it uses.
+          prefault(out->map, 0, std::min<size_t>(out->map.size(), ahead), /*write=*/false);
           return ok();
         };
         Status st = make(kLogSuffix, bytes, slot->log);
