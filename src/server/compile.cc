@@ -1,10 +1,16 @@
 #include "freshet/server/server.h"
 
+#include <map>
+
 namespace freshet::server {
 
 Plans compile_queries(const config::Config& config, std::vector<Diagnostic>& diags) {
   std::vector<std::string> topics;
-  for (const auto& [name, t] : config.topics) topics.push_back(name);
+  std::map<std::string, std::string> event_time_fields;
+  for (const auto& [name, t] : config.topics) {
+    topics.push_back(name);
+    if (t.event_time) event_time_fields[name] = t.event_time->field;
+  }
   Plans plans;
   for (const auto& [name, q] : config.queries) {
     query::CompileInput in;
@@ -12,6 +18,10 @@ Plans compile_queries(const config::Config& config, std::vector<Diagnostic>& dia
     in.sql = q.sql;
     in.sql_line_origins = q.sql_line_origins;
     in.known_topics = &topics;
+    in.event_time_fields = &event_time_fields;
+    in.allowed_lateness = q.allowed_lateness;
+    // known_queries stays unset: the server does not route one query's rows into another
+    // yet, so `FROM <query>` is reported at compile time rather than failing at run time.
     if (auto plan = query::compile(in, diags)) plans.emplace(name, std::move(plan));
   }
   return plans;

@@ -102,8 +102,12 @@ Status ShardState::open() {
         q.inputs.push_back(std::move(in));
       }
     }
-    q.local = std::make_unique<query::LocalAggregator>(qi.plan);
-    q.merger = std::make_unique<query::WindowMerger>(qi.plan);
+    if (qi.plan->stateless()) {
+      q.stateless = std::make_unique<query::StatelessOperator>(qi.plan);
+    } else {
+      q.local = std::make_unique<query::LocalAggregator>(qi.plan);
+      q.merger = std::make_unique<query::WindowMerger>(qi.plan);
+    }
     q.upstream_wm.assign(n, kMinTimestamp);
     queries_.push_back(std::move(q));
   }
@@ -283,8 +287,9 @@ bool ShardState::poll_query(size_t qi) {
         in.ended = true;
         break;
       }
-      const auto stats =
-          q.local->add_batch(q.values, in.reader->readable_after(batch.data() + batch.size()));
+      const size_t padding = in.reader->readable_after(batch.data() + batch.size());
+      const auto stats = q.stateless ? q.stateless->process(q.values, padding, q.fired)
+                                     : q.local->add_batch(q.values, padding);
       q.records += stats.records;
       q.filtered += stats.filtered_out;
       q.malformed += stats.malformed;
@@ -297,6 +302,18 @@ bool ShardState::poll_query(size_t qi) {
   for (const auto& in : q.inputs)
     wm = std::min(wm,
                   in.ended ? kMaxTimestamp : partition_watermark(in.max_ts, info.watermark_delay));
+  if (q.stateless) {
+    // Rows go straight to the sinks with this shard's watermark: a sink releases them in
+    // event-time order once every shard has passed them.
+    if (!q.fired.empty() || wm > q.sent_wm) {
+      send_rows(qi, q.fired, wm);
+      if (info.outputs.empty() && wm == kMaxTimestamp && q.sent_wm != kMaxTimestamp)
+        p_.input_done();
+      q.sent_wm = std::max(q.sent_wm, wm);
+      did = true;
+    }
+    return did;
+  }
   if (wm > q.sent_wm) {
     ship(qi, wm);
     did = true;
@@ -336,18 +353,24 @@ void ShardState::on_upstream_watermark(size_t qi, ShardId from, TimestampMs wm) 
   q.merged_wm = merged;
   q.fired.clear();
   q.merger->fire(merged, q.fired);
+  send_rows(qi, q.fired, merged);
+  const auto& info = p_.queries()[qi];
+  if (info.outputs.empty() && merged == kMaxTimestamp) p_.input_done();
+}
+
+void ShardState::send_rows(size_t qi, std::vector<query::FiredRow>& rows, TimestampMs wm) {
   const auto& info = p_.queries()[qi];
   Pipeline* p = &p_;
   const ShardId me = id();
   for (size_t o = 0; o < info.outputs.size(); ++o) {
     const auto [si, input] = info.outputs[o];
-    std::vector<query::FiredRow> rows = o + 1 == info.outputs.size() ? std::move(q.fired) : q.fired;
+    std::vector<query::FiredRow> batch = o + 1 == info.outputs.size() ? std::move(rows) : rows;
     shard_.submit_to(p_.sinks()[si].owner,
-                     [p, si, input = input, me, rows = std::move(rows), merged]() mutable {
-                       p->local().on_rows(si, input, me, std::move(rows), merged);
+                     [p, si, input = input, me, batch = std::move(batch), wm]() mutable {
+                       p->local().on_rows(si, input, me, std::move(batch), wm);
                      });
   }
-  if (info.outputs.empty() && merged == kMaxTimestamp) p_.input_done();
+  rows.clear();
 }
 
 void ShardState::on_rows(size_t si, size_t input, ShardId from, std::vector<query::FiredRow> rows,
@@ -381,7 +404,11 @@ void ShardState::release(size_t si) {
     if (a.row.window_end != b.row.window_end) return a.row.window_end < b.row.window_end;
     if (a.input != b.input) return a.input < b.input;
     if (a.row.window_start != b.row.window_start) return a.row.window_start < b.row.window_start;
-    return a.row.sort_key < b.row.sort_key;
+    if (a.row.sort_key != b.row.sort_key) return a.row.sort_key < b.row.sort_key;
+    if (a.row.version != b.row.version) return a.row.version < b.row.version;
+    // Rows of stateless queries share an event time and have no key: their text decides,
+    // so the file does not depend on which shard delivered first.
+    return a.row.line < b.row.line;
   });
   for (auto it = ready; it != s.buffered.end(); ++it) s.file->add_row(it->row.line);
   s.buffered.erase(ready, s.buffered.end());

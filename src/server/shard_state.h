@@ -10,6 +10,7 @@
 
 #include "freshet/io/ring.h"
 #include "freshet/log/flusher.h"
+#include "freshet/query/stateless.h"
 #include "freshet/sources/file_source.h"
 #include "pipeline.h"
 
@@ -23,11 +24,12 @@ struct QueryShard {
     TimestampMs max_ts = kMinTimestamp;
     bool ended = false;  // the partition's bounded input is fully read
   };
-  std::vector<Input> inputs;  // the owned partitions of the query's topic
-  std::unique_ptr<query::LocalAggregator> local;
+  std::vector<Input> inputs;                      // the owned partitions of the query's topic
+  std::unique_ptr<query::LocalAggregator> local;  // windowed queries
   std::unique_ptr<query::WindowMerger> merger;
-  TimestampMs sent_wm = kMinTimestamp;   // last watermark shipped to the owners
-  std::vector<TimestampMs> upstream_wm;  // per upstream shard (owner side)
+  std::unique_ptr<query::StatelessOperator> stateless;  // filter/project queries: no exchange
+  TimestampMs sent_wm = kMinTimestamp;                  // last watermark shipped to the owners
+  std::vector<TimestampMs> upstream_wm;                 // per upstream shard (owner side)
   TimestampMs merged_wm = kMinTimestamp;
   std::vector<std::string_view> values;       // reused batch of record values
   std::vector<query::PartialBatch> partials;  // reused drain output
@@ -88,6 +90,9 @@ class ShardState {
                           const config::TopicConfig& topic);
   bool poll_query(size_t qi);
   void ship(size_t qi, TimestampMs wm);
+  // Sends rows fired (or projected) on this shard, and this shard's watermark for them, to
+  // every sink the query feeds.
+  void send_rows(size_t qi, std::vector<query::FiredRow>& rows, TimestampMs wm);
   void release(size_t si);
   void begin_shutdown();
   void finish_shutdown();
