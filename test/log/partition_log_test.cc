@@ -4,43 +4,21 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include "temp_dir.h"
 
 #include <cstdlib>
 #include <string>
 
 #include "freshet/io/file_system.h"
+#include "log_test_util.h"
+#include "temp_dir.h"
 
 using namespace freshet;
 using namespace freshet::log;
 
 using freshet::testing::TempDir;
 
-namespace {
-
-std::string make_batch(int first, int n) {
-  std::string buf;
-  BatchBuilder b(buf, first);
-  for (int i = first; i < first + n; ++i) b.add(std::nullopt, "value-" + std::to_string(i), i);
-  b.finish(Offset(0));
-  return buf;
-}
-
-std::vector<std::string> read_all(PartitionLog& log) {
-  std::vector<std::string> out;
-  PartitionLog::Reader r(log);
-  for (;;) {
-    auto b = r.next();
-    REQUIRE(b.has_value());
-    if (!*b) break;
-    auto it = (*b)->records();
-    RecordView rec;
-    while (it.next(rec)) out.emplace_back(*rec.value);
-  }
-  return out;
-}
-
-}  // namespace
+using freshet::log::testing::make_batch;
+using freshet::log::testing::read_all;
 
 TEST_CASE("appends get consecutive offsets and read back in order across segment rolls") {
   TempDir dir;
