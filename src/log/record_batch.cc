@@ -20,6 +20,8 @@ BatchBuilder::BatchBuilder(std::string& out, TimestampMs base_timestamp)
 
 void BatchBuilder::add(std::optional<std::string_view> key, std::string_view value,
                        TimestampMs timestamp) {
+  // Kafka: baseTimestamp is the first record's, maxTimestamp the largest of the records'.
+  if (count_ == 0) base_ts_ = max_ts_ = timestamp;
   const int64_t ts_delta = timestamp - base_ts_;
   const int64_t key_len = key ? static_cast<int64_t>(key->size()) : -1;
   const auto value_len = static_cast<int64_t>(value.size());

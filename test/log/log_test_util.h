@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,12 @@
 #include "freshet/log/partition_log.h"
 
 namespace freshet::log::testing {
+
+// Fixed so CI is repeatable; FRESHET_TEST_SEED replays another (every failure prints its seed).
+inline uint32_t test_seed() {
+  const char* env = std::getenv("FRESHET_TEST_SEED");
+  return env ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10)) : 20261125u;
+}
 
 // A batch of `n` records "value-<first>".. with timestamps first.., base offset unset.
 inline std::string make_batch(int first, int n, TimestampMs ts = -1) {

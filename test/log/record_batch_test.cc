@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "freshet/base/crc32c.h"
 #include "freshet/log/segment_format.h"
@@ -92,4 +93,24 @@ TEST_CASE("truncated batches are rejected with the reason") {
     REQUIRE_FALSE(v.has_value());
     CHECK(v.error().code == ErrorCode::kCorruption);
   }
+}
+
+TEST_CASE("base and max timestamps come from the records, not the builder's hint") {
+  // Regression: maxTimestamp started at the constructor's hint, so a batch whose records were
+  // all older claimed a newer maximum, and time lookups returned a batch too early.
+  std::string buf;
+  BatchBuilder b(buf, 1000);
+  b.add(std::nullopt, "a", 990);
+  b.add(std::nullopt, "b", 995);
+  b.add(std::nullopt, "c", 985);
+  b.finish(Offset(0));
+  auto v = BatchView::parse(buf.data(), buf.size());
+  REQUIRE(v.has_value());
+  CHECK(v->max_timestamp() == 995);
+  auto it = v->records();
+  RecordView r;
+  std::vector<TimestampMs> ts;
+  while (it.next(r)) ts.push_back(r.timestamp);
+  CHECK(ts == std::vector<TimestampMs>{990, 995, 985});
+  CHECK((static_cast<uint8_t>(buf[27 + 7]) | (static_cast<uint8_t>(buf[27 + 6]) << 8)) == 990);
 }

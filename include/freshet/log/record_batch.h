@@ -20,7 +20,9 @@ struct RecordIn {
   TimestampMs timestamp;
 };
 
-// Builds one uncompressed batch in `out` (appended to, not cleared). Usage:
+// Builds one uncompressed batch in `out` (appended to, not cleared). The batch's base and max
+// timestamps come from its records, as Kafka defines them; `base_timestamp` only stands in for
+// a batch with no records. Usage:
 //   BatchBuilder b(buf, base_ts); b.add(...)...; b.finish(base_offset);
 // The base offset may be patched later with set_base_offset() before the bytes are stored.
 class BatchBuilder {
