@@ -108,7 +108,7 @@ Status ShardState::open() {
       q.local = std::make_unique<query::LocalAggregator>(qi.plan);
       q.merger = std::make_unique<query::WindowMerger>(qi.plan);
     }
-    q.upstream_wm.assign(n, kMinTimestamp);
+    q.upstream.reset(n);
     queries_.push_back(std::move(q));
   }
   sinks_.resize(p_.sinks().size());
@@ -127,7 +127,7 @@ Status ShardState::open() {
     auto s = std::make_unique<SinkShard>();
     FRESHET_ASSIGN_OR_RETURN(s->file, sinks::FileSink::open(p_.fs(), fo));
     s->inputs.resize(info.inputs.size());
-    for (auto& in : s->inputs) in.owner_wm.assign(n, kMinTimestamp);
+    for (auto& in : s->inputs) in.owners.reset(n);
     s->owner = this;
     sinks_[si] = std::move(s);
   }
@@ -137,6 +137,14 @@ Status ShardState::open() {
   if (paced) shard_.schedule_every(std::chrono::milliseconds(2), [] {});
   shard_.schedule_every(std::chrono::seconds(10), [this] { report_counters(); });
   shard_.schedule_every(std::chrono::seconds(1), [this] { apply_retention(); });
+  // Idleness is judged from the clock, so a quiet shard must wake to notice it.
+  std::optional<DurationMs> shortest_idle;
+  for (const auto& qi : p_.queries())
+    if (qi.idle_timeout)
+      shortest_idle = std::min(shortest_idle.value_or(*qi.idle_timeout), *qi.idle_timeout);
+  if (shortest_idle)
+    shard_.schedule_every(
+        std::chrono::milliseconds(std::clamp<int64_t>(*shortest_idle / 4, 1, 100)), [] {});
   return ok();
 }
 
@@ -298,15 +306,14 @@ bool ShardState::poll_query(size_t qi) {
       did = true;
     }
   }
-  TimestampMs wm = kMaxTimestamp;
-  for (const auto& in : q.inputs)
-    wm = std::min(wm,
-                  in.ended ? kMaxTimestamp : partition_watermark(in.max_ts, info.watermark_delay));
+  bool idle = false;
+  const TimestampMs wm = shard_watermark(q, info, wall_clock_ms(), idle);
   if (q.stateless) {
     // Rows go straight to the sinks with this shard's watermark: a sink releases them in
     // event-time order once every shard has passed them.
-    if (!q.fired.empty() || wm > q.sent_wm) {
-      send_rows(qi, q.fired, wm);
+    if (!q.fired.empty() || wm > q.sent_wm || idle != q.sent_idle) {
+      send_rows(qi, q.fired, wm, idle);
+      q.sent_idle = idle;
       if (info.outputs.empty() && wm == kMaxTimestamp && q.sent_wm != kMaxTimestamp)
         p_.input_done();
       q.sent_wm = std::max(q.sent_wm, wm);
@@ -314,14 +321,46 @@ bool ShardState::poll_query(size_t qi) {
     }
     return did;
   }
-  if (wm > q.sent_wm) {
-    ship(qi, wm);
+  if (wm > q.sent_wm || idle != q.sent_idle) {
+    ship(qi, std::max(wm, q.sent_wm), idle);
     did = true;
   }
   return did;
 }
 
-void ShardState::ship(size_t qi, TimestampMs wm) {
+TimestampMs ShardState::shard_watermark(QueryShard& q, const QueryInfo& info, TimestampMs now,
+                                        bool& idle) {
+  TimestampMs wm = kMaxTimestamp, highest = kMinTimestamp;
+  bool any_active = false;
+  for (auto& in : q.inputs) {
+    const TimestampMs w =
+        in.ended ? kMaxTimestamp : partition_watermark(in.max_ts, info.watermark_delay);
+    highest = std::max(highest, w);
+    // Idle only when caught up with the log's end AND nothing was appended for idle_timeout:
+    // a lagging reader is never idle, so replaying a backlog cannot make data late (§3.3).
+    const bool caught_up = in.reader->position() >= in.log->end_offset();
+    const TimestampMs quiet_since = std::max(in.log->last_append_ms(), p_.start_wall_ms());
+    const bool idle_now =
+        !in.ended && info.idle_timeout && caught_up && now - quiet_since >= *info.idle_timeout;
+    if (idle_now) {
+      in.idle = true;
+      continue;
+    }
+    // A partition back from idleness rejoins the min only once it has caught up with what
+    // was already emitted; until then the others keep the watermark moving (§3.2 rule 4).
+    if (in.idle && w < q.sent_wm) continue;
+    in.idle = false;
+    any_active = true;
+    wm = std::min(wm, w);
+  }
+  // Every input idle: advance to the highest watermark any of them reached, and say so
+  // downstream so the shard stops holding others back (§3.2 rule 3).
+  idle = !any_active && !q.inputs.empty();
+  if (!any_active) wm = q.inputs.empty() ? kMaxTimestamp : highest;
+  return wm;
+}
+
+void ShardState::ship(size_t qi, TimestampMs wm, bool idle) {
   auto& q = queries_[qi];
   const uint32_t n = p_.shard_count();
   q.local->drain(wm, n, q.partials);
@@ -334,31 +373,32 @@ void ShardState::ship(size_t qi, TimestampMs wm) {
       shard_.submit_to(ShardId(s), [p, qi, b = std::move(q.partials[s])]() mutable {
         p->local().on_partials(qi, std::move(b));
       });
-    shard_.submit_to(ShardId(s),
-                     [p, qi, from, wm] { p->local().on_upstream_watermark(qi, from, wm); });
+    shard_.submit_to(ShardId(s), [p, qi, from, wm, idle] {
+      p->local().on_upstream_watermark(qi, from, wm, idle);
+    });
   }
   q.sent_wm = wm;
+  q.sent_idle = idle;
 }
 
 void ShardState::on_partials(size_t qi, query::PartialBatch batch) {
   queries_[qi].merger->merge(std::move(batch));
 }
 
-void ShardState::on_upstream_watermark(size_t qi, ShardId from, TimestampMs wm) {
+void ShardState::on_upstream_watermark(size_t qi, ShardId from, TimestampMs wm, bool idle) {
   auto& q = queries_[qi];
-  auto& slot = q.upstream_wm[from.value()];
-  slot = std::max(slot, wm);
-  const TimestampMs merged = *std::min_element(q.upstream_wm.begin(), q.upstream_wm.end());
+  const TimestampMs merged = q.upstream.update(from.value(), wm, idle);
   if (merged <= q.merged_wm) return;
   q.merged_wm = merged;
   q.fired.clear();
   q.merger->fire(merged, q.fired);
-  send_rows(qi, q.fired, merged);
+  send_rows(qi, q.fired, merged, false);
   const auto& info = p_.queries()[qi];
   if (info.outputs.empty() && merged == kMaxTimestamp) p_.input_done();
 }
 
-void ShardState::send_rows(size_t qi, std::vector<query::FiredRow>& rows, TimestampMs wm) {
+void ShardState::send_rows(size_t qi, std::vector<query::FiredRow>& rows, TimestampMs wm,
+                           bool idle) {
   const auto& info = p_.queries()[qi];
   Pipeline* p = &p_;
   const ShardId me = id();
@@ -366,21 +406,19 @@ void ShardState::send_rows(size_t qi, std::vector<query::FiredRow>& rows, Timest
     const auto [si, input] = info.outputs[o];
     std::vector<query::FiredRow> batch = o + 1 == info.outputs.size() ? std::move(rows) : rows;
     shard_.submit_to(p_.sinks()[si].owner,
-                     [p, si, input = input, me, batch = std::move(batch), wm]() mutable {
-                       p->local().on_rows(si, input, me, std::move(batch), wm);
+                     [p, si, input = input, me, idle, batch = std::move(batch), wm]() mutable {
+                       p->local().on_rows(si, input, me, idle, std::move(batch), wm);
                      });
   }
   rows.clear();
 }
 
-void ShardState::on_rows(size_t si, size_t input, ShardId from, std::vector<query::FiredRow> rows,
-                         TimestampMs wm) {
+void ShardState::on_rows(size_t si, size_t input, ShardId from, bool idle,
+                         std::vector<query::FiredRow> rows, TimestampMs wm) {
   auto& s = *sinks_[si];
   for (auto& r : rows) s.buffered.push_back({std::move(r), input});
   auto& in = s.inputs[input];
-  auto& slot = in.owner_wm[from.value()];
-  slot = std::max(slot, wm);
-  in.wm = *std::min_element(in.owner_wm.begin(), in.owner_wm.end());
+  in.wm = in.owners.update(from.value(), wm, idle);
   release(si);
   if (in.wm == kMaxTimestamp && !in.done) {
     in.done = true;

@@ -16,6 +16,34 @@
 
 namespace freshet::server {
 
+// Combines the watermarks of several inputs (semantics §3.2): the minimum over the active
+// ones; an idle input is left out, and when every input is idle the highest watermark any of
+// them reached goes through. Watermarks never go back.
+struct Valve {
+  std::vector<TimestampMs> wm;
+  std::vector<bool> idle;
+  void reset(size_t inputs) {
+    wm.assign(inputs, kMinTimestamp);
+    idle.assign(inputs, false);
+  }
+  TimestampMs update(size_t input, TimestampMs w, bool is_idle) {
+    wm[input] = std::max(wm[input], w);
+    idle[input] = is_idle;
+    return combined();
+  }
+  TimestampMs combined() const {
+    TimestampMs low = kMaxTimestamp, high = kMinTimestamp;
+    bool any_active = false;
+    for (size_t i = 0; i < wm.size(); ++i) {
+      high = std::max(high, wm[i]);
+      if (idle[i]) continue;
+      any_active = true;
+      low = std::min(low, wm[i]);
+    }
+    return any_active ? low : high;
+  }
+};
+
 // One query's work on one shard.
 struct QueryShard {
   struct Input {
@@ -23,13 +51,15 @@ struct QueryShard {
     std::optional<log::PartitionLog::Reader> reader;
     TimestampMs max_ts = kMinTimestamp;
     bool ended = false;  // the partition's bounded input is fully read
+    bool idle = false;   // caught up and quiet for idle_timeout: out of the watermark min
   };
   std::vector<Input> inputs;                      // the owned partitions of the query's topic
   std::unique_ptr<query::LocalAggregator> local;  // windowed queries
   std::unique_ptr<query::WindowMerger> merger;
   std::unique_ptr<query::StatelessOperator> stateless;  // filter/project queries: no exchange
   TimestampMs sent_wm = kMinTimestamp;                  // last watermark shipped to the owners
-  std::vector<TimestampMs> upstream_wm;                 // per upstream shard (owner side)
+  bool sent_idle = false;                               // every input of this shard idle
+  Valve upstream;                                       // per upstream shard (owner side)
   TimestampMs merged_wm = kMinTimestamp;
   std::vector<std::string_view> values;       // reused batch of record values
   std::vector<query::PartialBatch> partials;  // reused drain output
@@ -42,7 +72,7 @@ struct QueryShard {
 struct SinkShard final : io::Completion {
   std::unique_ptr<sinks::FileSink> file;
   struct Input {
-    std::vector<TimestampMs> owner_wm;  // per owner shard
+    Valve owners;  // per owner shard (per reading shard for stateless queries)
     TimestampMs wm = kMinTimestamp;
     bool done = false;
   };
@@ -67,9 +97,9 @@ class ShardState {
 
   // Messages from other shards (they arrive as tasks on this shard).
   void on_partials(size_t query, query::PartialBatch batch);
-  void on_upstream_watermark(size_t query, ShardId from, TimestampMs wm);
-  void on_rows(size_t sink, size_t input, ShardId from, std::vector<query::FiredRow> rows,
-               TimestampMs wm);
+  void on_upstream_watermark(size_t query, ShardId from, TimestampMs wm, bool idle);
+  void on_rows(size_t sink, size_t input, ShardId from, bool idle,
+               std::vector<query::FiredRow> rows, TimestampMs wm);
 
   void quiesced_from_one();
   // A batch a source read on another shard, for a partition this shard owns.
@@ -89,10 +119,14 @@ class ShardState {
   Status open_file_source(const std::string& name, const config::SourceConfig& sc,
                           const config::TopicConfig& topic);
   bool poll_query(size_t qi);
-  void ship(size_t qi, TimestampMs wm);
+  void ship(size_t qi, TimestampMs wm, bool idle);
+  // This shard's watermark for a query: the valve over the partitions it reads (semantics
+  // §3.2-3.3), with idleness judged from the log's own end and last append time.
+  // Sets `idle` when every partition is idle (the state to tell downstream).
+  TimestampMs shard_watermark(QueryShard& q, const QueryInfo& info, TimestampMs now, bool& idle);
   // Sends rows fired (or projected) on this shard, and this shard's watermark for them, to
   // every sink the query feeds.
-  void send_rows(size_t qi, std::vector<query::FiredRow>& rows, TimestampMs wm);
+  void send_rows(size_t qi, std::vector<query::FiredRow>& rows, TimestampMs wm, bool idle);
   void release(size_t si);
   void begin_shutdown();
   void finish_shutdown();

@@ -92,6 +92,31 @@ def test_retention_deletes_old_segments_but_never_unread_data():
     check(sum(r["n"] for r in rows) > len(events) * 0.9, "closed windows are missing records")
 
 
+def test_an_idle_partition_does_not_hold_windows_back():
+    # Conformance test 1 of semantics §3.10: one partition of two receives no data. With
+    # idle_timeout the first 1-minute window fires once the empty partition is idle; without
+    # it the empty partition holds the watermark back and nothing fires.
+    for idle in ("500ms", None):
+        d = workdir("idle")
+        os.makedirs(f"{d}/in", exist_ok=True)
+        with open(f"{d}/in/a.jsonl", "w") as f:
+            for i in range(3000):  # one key, so one partition; 90 s of event time
+                f.write(json.dumps({"sensor": "only", "temp": 20.0, "ts": BASE + i * 30}) + "\n")
+        et = "watermark_delay: 1s" + (f", idle_timeout: {idle}" if idle else "")
+        text = CONFIG.format(dir=d, shards=2, retention="", bounded="false")
+        text = text.replace("partitions: 3", "partitions: 2").replace("watermark_delay: 5s", et)
+        cfg = write_config(d, text)
+        run(["run", "--config", cfg, "--duration", "2500ms"], check_rc=0, timeout=60)
+        rows = [json.loads(l) for l in open(f"{d}/out/per_sensor.jsonl")]
+        if idle:
+            check(len(rows) == 1, f"with idle_timeout: {rows}")
+            check(rows[0]["n"] == 2000 and rows[0]["window_start"] == "2025-11-25T10:00:00.000Z",
+                  f"with idle_timeout: {rows}")
+        else:
+            check(rows == [], f"without idle_timeout a window fired: {rows}")
+
+
 if __name__ == "__main__":
     main([test_a_bounded_file_source_feeds_a_window_query_exactly,
-          test_retention_deletes_old_segments_but_never_unread_data])
+          test_retention_deletes_old_segments_but_never_unread_data,
+          test_an_idle_partition_does_not_hold_windows_back])
