@@ -69,7 +69,7 @@ void print_summary(Pipeline& p, int64_t elapsed_ns) {
     const auto& s = p.state(p.sinks()[si].owner).sinks()[si];
     if (s)
       log::info("sink {}: {} rows written to {}", p.sinks()[si].config.name,
-                s->file->rows_written(), s->file->path());
+                s->main.file->rows_written(), s->main.file->path());
   }
 }
 

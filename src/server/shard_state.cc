@@ -102,10 +102,16 @@ Status ShardState::open() {
         q.inputs.push_back(std::move(in));
       }
     }
+    // Late and malformed records go to the sinks' late and dead-letter files.
+    auto reject = [this, index = queries_.size()](const query::RejectedRecord& r) {
+      on_reject(index, r);
+    };
     if (qi.plan->stateless()) {
       q.stateless = std::make_unique<query::StatelessOperator>(qi.plan);
+      q.stateless->set_reject_callback(reject);
     } else {
       q.local = std::make_unique<query::LocalAggregator>(qi.plan);
+      q.local->set_reject_callback(reject);
       q.merger = std::make_unique<query::WindowMerger>(qi.plan);
     }
     q.upstream.reset(n);
@@ -125,10 +131,10 @@ Status ShardState::open() {
     fo.rotate_max_age = info.config.rotate_max_age;
     fo.truncate = p_.options().reset;
     auto s = std::make_unique<SinkShard>();
-    FRESHET_ASSIGN_OR_RETURN(s->file, sinks::FileSink::open(p_.fs(), fo));
+    FRESHET_ASSIGN_OR_RETURN(s->main.file, sinks::FileSink::open(p_.fs(), fo));
+    s->main.owner = this;
     s->inputs.resize(info.inputs.size());
     for (auto& in : s->inputs) in.owners.reset(n);
-    s->owner = this;
     sinks_[si] = std::move(s);
   }
 
@@ -306,6 +312,7 @@ bool ShardState::poll_query(size_t qi) {
       did = true;
     }
   }
+  send_rejects(qi);
   bool idle = false;
   const TimestampMs wm = shard_watermark(q, info, wall_clock_ms(), idle);
   if (q.stateless) {
@@ -448,28 +455,140 @@ void ShardState::release(size_t si) {
     // so the file does not depend on which shard delivered first.
     return a.row.line < b.row.line;
   });
-  for (auto it = ready; it != s.buffered.end(); ++it) s.file->add_row(it->row.line);
+  for (auto it = ready; it != s.buffered.end(); ++it) s.main.file->add_row(it->row.line);
   s.buffered.erase(ready, s.buffered.end());
   s.released_wm = std::max(s.released_wm, combined);
-  pump_sink(s);
+  pump(s.main);
 }
 
-void ShardState::pump_sink(SinkShard& s) {
-  if (s.write_in_flight || stopped_) return;
-  if (auto w = s.file->next_write()) {
-    s.write_in_flight = true;
-    shard_.ring().write(w->fd, w->data, static_cast<unsigned>(w->len), w->offset, &s);
+void ShardState::pump(FileWriter& w) {
+  if (w.in_flight || stopped_) return;
+  if (auto next = w.file->next_write()) {
+    w.in_flight = true;
+    shard_.ring().write(next->fd, next->data, static_cast<unsigned>(next->len), next->offset, &w);
   }
 }
 
-void SinkShard::complete(int32_t res, uint32_t) {
-  write_in_flight = false;
+void FileWriter::complete(int32_t res, uint32_t) {
+  in_flight = false;
   if (auto st = file->write_done(res, wall_clock_ms()); !st) {
     // The rows stay queued in the sink; stopping keeps them from being silently stuck.
     owner->fail(fmt::format("sink {}: {}", file->path(), st.error().message));
     return;
   }
-  owner->pump_sink(*this);
+  owner->pump(*this);
+}
+
+namespace {
+
+void json_string(std::string& out, std::string_view v) {
+  out += '"';
+  for (char c : v) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20)
+          fmt::format_to(std::back_inserter(out), "\\u{:04x}",
+                         static_cast<unsigned>(static_cast<unsigned char>(c)));
+        else
+          out += c;
+    }
+  }
+  out += '"';
+}
+
+// `<stem>.<kind>.jsonl` beside the sink's file, as DESIGN §7 names the late file.
+std::string side_path(const std::string& path, std::string_view kind) {
+  const auto slash = path.rfind('/');
+  const auto dot = path.rfind('.');
+  const bool ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  return fmt::format("{}.{}.jsonl", ext ? path.substr(0, dot) : path, kind);
+}
+
+}  // namespace
+
+void ShardState::on_reject(size_t qi, const query::RejectedRecord& r) {
+  auto& q = queries_[qi];
+  const auto& info = p_.queries()[qi];
+  if (info.outputs.empty()) return;  // counted, and nowhere to write
+  const std::string_view record = q.values[r.index];
+  std::string line = fmt::format("{{\"query\":\"{}\",\"reason\":", info.name);
+  json_string(line, r.reason);
+  if (r.kind == query::RejectedRecord::Kind::kLate) {
+    if (p_.config().queries.at(info.name).late == config::LatePolicy::kDrop) return;
+    fmt::format_to(std::back_inserter(line),
+                   ",\"event_time\":\"{}\",\"watermark\":\"{}\",\"record\":",
+                   format_rfc3339_ms(r.event_time), format_rfc3339_ms(r.watermark));
+    line += record;  // late records are valid JSON: they were read
+    line += '}';
+    q.late_rows.push_back(std::move(line));
+  } else {
+    // A malformed record may not be JSON at all: keep it as a string, byte for byte.
+    line += ",\"record\":";
+    json_string(line, record);
+    line += '}';
+    q.dead_rows.push_back(std::move(line));
+  }
+}
+
+void ShardState::send_rejects(size_t qi) {
+  auto& q = queries_[qi];
+  if (q.late_rows.empty() && q.dead_rows.empty()) return;
+  const auto& info = p_.queries()[qi];
+  Pipeline* p = &p_;
+  for (size_t o = 0; o < info.outputs.size(); ++o) {
+    const size_t si = info.outputs[o].first;
+    const bool last = o + 1 == info.outputs.size();
+    auto late = last ? std::move(q.late_rows) : q.late_rows;
+    auto dead = last ? std::move(q.dead_rows) : q.dead_rows;
+    shard_.submit_to(p_.sinks()[si].owner,
+                     [p, si, late = std::move(late), dead = std::move(dead)]() mutable {
+                       p->local().on_rejects(si, std::move(late), std::move(dead));
+                     });
+  }
+  q.late_rows.clear();
+  q.dead_rows.clear();
+}
+
+void ShardState::on_rejects(size_t si, std::vector<std::string> late,
+                            std::vector<std::string> dead) {
+  auto& s = *sinks_[si];
+  auto write = [&](std::unique_ptr<FileWriter>& w, std::string_view kind,
+                   std::vector<std::string>& rows) {
+    if (rows.empty()) return;
+    if (!w) {
+      sinks::FileSinkOptions fo;
+      fo.name = fmt::format("{}.{}", p_.sinks()[si].config.name, kind);
+      fo.path = side_path(p_.sinks()[si].config.path, kind);
+      fo.truncate = p_.options().reset;
+      auto file = sinks::FileSink::open(p_.fs(), fo);
+      if (!file) {
+        p_.fail(fmt::format("sink {}: {}", fo.name, file.error().message));
+        return;
+      }
+      w = std::make_unique<FileWriter>();
+      w->file = std::move(*file);
+      w->owner = this;
+    }
+    for (const auto& r : rows) w->file->add_row(r);
+    pump(*w);
+  };
+  write(s.late, "late", late);
+  write(s.dead, "dead", dead);
 }
 
 void ShardState::begin_shutdown() {
@@ -493,15 +612,18 @@ void ShardState::quiesced_from_one() {
 void ShardState::finish_shutdown() {
   for (auto& s : sinks_) {
     if (!s) continue;
-    if (s->write_in_flight) {
+    if (s->main.in_flight || (s->late && s->late->in_flight) || (s->dead && s->dead->in_flight)) {
       // Come back when the ring has finished the write; the loop keeps running until then.
       shard_.schedule_after(std::chrono::milliseconds(1), [this] { finish_shutdown(); });
       return;
     }
   }
-  for (auto& s : sinks_)
-    if (s)
-      if (auto st = s->file->flush_blocking(); !st) p_.fail(st.error().message);
+  for (auto& s : sinks_) {
+    if (!s) continue;
+    for (FileWriter* w : {&s->main, s->late.get(), s->dead.get()})
+      if (w)
+        if (auto st = w->file->flush_blocking(); !st) p_.fail(st.error().message);
+  }
   for (auto& [name, parts] : logs_)
     for (auto& l : parts)
       if (l)

@@ -61,16 +61,28 @@ struct QueryShard {
   bool sent_idle = false;                               // every input of this shard idle
   Valve upstream;                                       // per upstream shard (owner side)
   TimestampMs merged_wm = kMinTimestamp;
-  std::vector<std::string_view> values;       // reused batch of record values
-  std::vector<query::PartialBatch> partials;  // reused drain output
-  std::vector<query::FiredRow> fired;         // reused fire output
+  std::vector<std::string_view> values;           // reused batch of record values
+  std::vector<query::PartialBatch> partials;      // reused drain output
+  std::vector<query::FiredRow> fired;             // reused fire output
+  std::vector<std::string> late_rows, dead_rows;  // rejected records of the current poll
   uint64_t records = 0, filtered = 0, malformed = 0, late = 0;
 };
 
-// One sink on the shard that owns it: merges the rows of its inputs in a deterministic order
-// (a valve over the owner shards of each input) and drives the file's writes.
-struct SinkShard final : io::Completion {
+// One output file on the shard that owns it, written through the ring one write at a time so
+// a reader never sees a hole.
+struct FileWriter final : io::Completion {
   std::unique_ptr<sinks::FileSink> file;
+  bool in_flight = false;
+  ShardState* owner = nullptr;
+  void complete(int32_t res, uint32_t flags) override;
+};
+
+// One sink on the shard that owns it: merges the rows of its inputs in a deterministic order
+// (a valve over the owner shards of each input) and writes them, plus its inputs' late and
+// dead-letter records to `<stem>.late.jsonl` and `<stem>.dead.jsonl` (opened on first use).
+struct SinkShard {
+  FileWriter main;
+  std::unique_ptr<FileWriter> late, dead;
   struct Input {
     Valve owners;  // per owner shard (per reading shard for stateless queries)
     TimestampMs wm = kMinTimestamp;
@@ -83,9 +95,6 @@ struct SinkShard final : io::Completion {
   };
   std::vector<Pending> buffered;
   TimestampMs released_wm = kMinTimestamp;
-  bool write_in_flight = false;
-  ShardState* owner = nullptr;
-  void complete(int32_t res, uint32_t flags) override;
 };
 
 class ShardState {
@@ -102,6 +111,8 @@ class ShardState {
                std::vector<query::FiredRow> rows, TimestampMs wm);
 
   void quiesced_from_one();
+  // Late and malformed records of a query, for the sink's late and dead-letter files.
+  void on_rejects(size_t sink, std::vector<std::string> late, std::vector<std::string> dead);
   // A batch a source read on another shard, for a partition this shard owns.
   void append_from_source(const std::string& topic, int32_t partition, std::string batch);
   void source_ended(const std::string& topic);
@@ -109,7 +120,7 @@ class ShardState {
   ShardId id() const { return shard_.id(); }
   const std::vector<QueryShard>& queries() const { return queries_; }
   const std::vector<std::unique_ptr<SinkShard>>& sinks() const { return sinks_; }
-  void pump_sink(SinkShard& s);
+  void pump(FileWriter& w);
   void fail(std::string message) { p_.fail(std::move(message)); }
 
  private:
@@ -127,6 +138,8 @@ class ShardState {
   // Sends rows fired (or projected) on this shard, and this shard's watermark for them, to
   // every sink the query feeds.
   void send_rows(size_t qi, std::vector<query::FiredRow>& rows, TimestampMs wm, bool idle);
+  void on_reject(size_t qi, const query::RejectedRecord& r);
+  void send_rejects(size_t qi);
   void release(size_t si);
   void begin_shutdown();
   void finish_shutdown();

@@ -116,7 +116,49 @@ def test_an_idle_partition_does_not_hold_windows_back():
             check(rows == [], f"without idle_timeout a window fired: {rows}")
 
 
+def test_late_and_malformed_records_go_to_their_files_with_the_reason():
+    # Lateness is judged against the watermark when a record arrives, so the late record is
+    # appended after the first records' watermark has gone out.
+    import signal
+    import subprocess
+    import time
+    from harness import FRESHET
+    d = workdir("late")
+    os.makedirs(f"{d}/in", exist_ok=True)
+    path = f"{d}/in/a.jsonl"
+    with open(path, "w") as f:
+        for i in range(4000):
+            f.write(json.dumps({"sensor": f"s{i % 5}", "temp": 1.0, "ts": BASE + i * 100}) + "\n")
+    cfg = write_config(d, CONFIG.format(dir=d, shards=2, retention="", bounded="false"))
+    proc = subprocess.Popen([FRESHET, "run", "--config", cfg], stderr=subprocess.PIPE, text=True)
+    try:
+        out = f"{d}/out/per_sensor.jsonl"
+        deadline = time.time() + 20
+        while time.time() < deadline and (not os.path.exists(out) or os.path.getsize(out) == 0):
+            time.sleep(0.05)
+        check(os.path.getsize(out) > 0, "no window closed within 20 s")
+        with open(path, "a") as f:  # 10 minutes behind: its window closed long ago
+            f.write(json.dumps({"sensor": "s1", "temp": 99.5, "ts": BASE - 600_000}) + "\n")
+            f.write('{"sensor": "s2", "temp": "oops\\u0001", "ts": \n')  # not JSON
+        time.sleep(1.0)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    late = [json.loads(l) for l in open(f"{d}/out/per_sensor.late.jsonl")]
+    check(len(late) == 1, f"late rows: {late}")
+    check(late[0]["reason"] == "past_lateness" and late[0]["query"] == "per_sensor", f"{late[0]}")
+    check(late[0]["record"] == {"sensor": "s1", "temp": 99.5, "ts": BASE - 600_000}, f"{late[0]}")
+    check(late[0]["event_time"] == "2025-11-25T09:50:00.000Z", f"{late[0]}")
+    check(late[0]["watermark"] > late[0]["event_time"], f"{late[0]}")
+    dead = [json.loads(l) for l in open(f"{d}/out/per_sensor.dead.jsonl")]
+    check(len(dead) == 1 and dead[0]["record"].startswith('{"sensor": "s2"'), f"dead rows: {dead}")
+    check(dead[0]["reason"] == "invalid JSON", f"{dead[0]}")
+    rows = [json.loads(l) for l in open(f"{d}/out/per_sensor.jsonl")]
+    check(all(r["hottest"] < 99 for r in rows), "the late record reached a window")
+
+
 if __name__ == "__main__":
     main([test_a_bounded_file_source_feeds_a_window_query_exactly,
           test_retention_deletes_old_segments_but_never_unread_data,
-          test_an_idle_partition_does_not_hold_windows_back])
+          test_an_idle_partition_does_not_hold_windows_back,
+          test_late_and_malformed_records_go_to_their_files_with_the_reason])
