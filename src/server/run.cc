@@ -134,6 +134,9 @@ int run(config::Config config, Plans plans, RunOptions options) {
     if (want_stop && shutdown_at == 0) {
       shutdown_at = now;
       pipeline.request_shutdown();
+      // The request is a flag the shards read when they run; wake any that sleep until their
+      // next timer, or stopping waits for it (up to a second).
+      for (uint32_t s = 0; s < shards; ++s) (*runtime)->submit_to(ShardId(s), [] {});
     }
     if (shutdown_at != 0) {
       if (pipeline.shards_stopped() == shards) break;
