@@ -9,14 +9,13 @@
 #include "arena.h"
 #include "expr.h"
 #include "freshet/base/ids.h"
+#include "freshet/base/json.h"
 #include "freshet/query/partial_batch.h"
 #include "plan_spec.h"
 
 namespace freshet::query {
 
-// Appends `s` as a JSON string: quoted; `"`, `\` and control characters escaped; other
-// bytes (UTF-8) as they are.
-void append_json_string(std::string& out, std::string_view s);
+using freshet::append_json_string;  // freshet/base/json.h
 
 struct ByteStore;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "freshet/base/json.h"
 #include "freshet/base/log.h"
 #include "freshet/base/time.h"
 #include "freshet/log/segment_preparer.h"
@@ -481,36 +482,6 @@ void FileWriter::complete(int32_t res, uint32_t) {
 
 namespace {
 
-void json_string(std::string& out, std::string_view v) {
-  out += '"';
-  for (char c : v) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}",
-                         static_cast<unsigned>(static_cast<unsigned char>(c)));
-        else
-          out += c;
-    }
-  }
-  out += '"';
-}
-
 // `<stem>.<kind>.jsonl` beside the sink's file, as DESIGN §7 names the late file.
 std::string side_path(const std::string& path, std::string_view kind) {
   const auto slash = path.rfind('/');
@@ -527,7 +498,7 @@ void ShardState::on_reject(size_t qi, const query::RejectedRecord& r) {
   if (info.outputs.empty()) return;  // counted, and nowhere to write
   const std::string_view record = q.values[r.index];
   std::string line = fmt::format("{{\"query\":\"{}\",\"reason\":", info.name);
-  json_string(line, r.reason);
+  append_json_string(line, r.reason);
   if (r.kind == query::RejectedRecord::Kind::kLate) {
     if (p_.config().queries.at(info.name).late == config::LatePolicy::kDrop) return;
     fmt::format_to(std::back_inserter(line),
@@ -539,7 +510,7 @@ void ShardState::on_reject(size_t qi, const query::RejectedRecord& r) {
   } else {
     // A malformed record may not be JSON at all: keep it as a string, byte for byte.
     line += ",\"record\":";
-    json_string(line, record);
+    append_json_string(line, record);
     line += '}';
     q.dead_rows.push_back(std::move(line));
   }
