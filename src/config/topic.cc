@@ -10,10 +10,10 @@ namespace freshet::config {
 namespace {
 
 constexpr std::array<std::string_view, 9> kTopicKeys{
-    "partitions",    "key",         "retention", "retention_bytes", "segment_bytes",
-    "segment_age",   "fsync",       "fsync_interval", "event_time"};
-constexpr std::array<std::string_view, 3> kEventTimeKeys{"field", "watermark_delay",
-                                                         "idle_timeout"};
+    "partitions",  "key",   "retention",      "retention_bytes", "segment_bytes",
+    "segment_age", "fsync", "fsync_interval", "event_time"};
+constexpr std::array<std::string_view, 4> kEventTimeKeys{"field", "watermark_delay", "idle_timeout",
+                                                         "max_future_skew"};
 constexpr std::array<EnumName<FsyncPolicy>, 3> kFsyncNames{{{"always", FsyncPolicy::kAlways},
                                                             {"interval", FsyncPolicy::kInterval},
                                                             {"never", FsyncPolicy::kNever}}};
@@ -21,7 +21,8 @@ constexpr std::array<EnumName<FsyncPolicy>, 3> kFsyncNames{{{"always", FsyncPoli
 constexpr int64_t kMaxPartitions = 100'000;
 // Segments are preallocated and mapped whole: a page at least, and offsets inside a segment
 // stay 32-bit for the index.
-constexpr uint64_t kMinSegmentBytes = 1ull << 20;  // a Kafka client batch (1 MiB by default) must fit
+constexpr uint64_t kMinSegmentBytes = 1ull
+                                      << 20;  // a Kafka client batch (1 MiB by default) must fit
 constexpr uint64_t kMaxSegmentBytes = 4ull << 30;
 
 // A duration that must be more than zero (0 would mean "spin" or "never", neither intended).
@@ -47,6 +48,8 @@ void read_event_time(Reader& r, const Entry& e, std::string_view topic, EventTim
       if (auto d = r.duration(f)) out.watermark_delay = *d;
     } else if (f.key == "idle_timeout") {
       if (auto d = positive_duration(r, f)) out.idle_timeout = *d;
+    } else if (f.key == "max_future_skew") {
+      if (auto d = positive_duration(r, f)) out.max_future_skew = *d;
     }
   }
   if (!has_field)

@@ -33,6 +33,7 @@ class LocalAggregator::Impl {
   }
 
   RejectFn reject_;
+  TimestampMs future_bound_ = kMaxTimestamp;
   std::string_view last_error_;
   TimestampMs drained_ = kMinTimestamp;
 
@@ -84,7 +85,10 @@ LocalAggregator::BatchStats LocalAggregator::Impl::add_batch(
       reject(st, RejectedRecord::Kind::kMalformed, i, err, kMinTimestamp);
       continue;
     }
-    if (ts > st.max_event_time) st.max_event_time = ts;
+    if (ts > future_bound_)
+      ++st.future_clamped;
+    else if (ts > st.max_event_time)
+      st.max_event_time = ts;
     if (!reader_.passes_where()) {
       ++st.filtered_out;
       continue;
@@ -206,6 +210,7 @@ void LocalAggregator::drain(TimestampMs watermark, uint32_t shard_count,
 }
 
 void LocalAggregator::set_reject_callback(RejectFn fn) { impl_->reject_ = std::move(fn); }
+void LocalAggregator::set_future_bound(TimestampMs bound) { impl_->future_bound_ = bound; }
 std::string_view LocalAggregator::last_error() const { return impl_->last_error_; }
 TimestampMs LocalAggregator::drained_watermark() const { return impl_->drained_; }
 size_t LocalAggregator::open_windows() const { return impl_->open_windows(); }

@@ -32,7 +32,10 @@ class StatelessOperator::Impl {
           reject(st, i, "event time out of range", ts);
           continue;
         }
-        if (ts > st.max_event_time) st.max_event_time = ts;
+        if (ts > future_bound_)
+          ++st.future_clamped;
+        else if (ts > st.max_event_time)
+          st.max_event_time = ts;
       }
       if (!reader_.passes_where()) {
         ++st.filtered_out;
@@ -53,6 +56,7 @@ class StatelessOperator::Impl {
   }
 
   RejectFn reject_;
+  TimestampMs future_bound_ = kMaxTimestamp;
 
  private:
   void reject(BatchStats& st, size_t index, const char* reason, TimestampMs ts) {
@@ -77,5 +81,6 @@ StatelessOperator::BatchStats StatelessOperator::process(std::span<const std::st
 }
 
 void StatelessOperator::set_reject_callback(RejectFn fn) { impl_->reject_ = std::move(fn); }
+void StatelessOperator::set_future_bound(TimestampMs bound) { impl_->future_bound_ = bound; }
 
 }  // namespace freshet::query

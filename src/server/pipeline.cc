@@ -24,7 +24,10 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
     const auto& topic = config_.topics.at(q.topic);
     q.partitions = topic.partitions;
     q.watermark_delay = topic.event_time ? topic.event_time->watermark_delay : 0;
-    if (topic.event_time) q.idle_timeout = topic.event_time->idle_timeout;
+    if (topic.event_time) {
+      q.idle_timeout = topic.event_time->idle_timeout;
+      q.max_future_skew = topic.event_time->max_future_skew;
+    }
     query_index[name] = queries_.size();
     queries_.push_back(std::move(q));
   }

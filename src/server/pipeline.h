@@ -29,7 +29,8 @@ struct QueryInfo {
   std::string topic;
   int32_t partitions;
   DurationMs watermark_delay;
-  std::optional<DurationMs> idle_timeout;  // the topic's event_time.idle_timeout
+  std::optional<DurationMs> idle_timeout;     // the topic's event_time.idle_timeout
+  std::optional<DurationMs> max_future_skew;  // the topic's event_time.max_future_skew
   // Sinks fed by this query: (sink index, the query's position among that sink's inputs).
   std::vector<std::pair<size_t, size_t>> outputs;
 };

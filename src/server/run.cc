@@ -53,17 +53,20 @@ Result<io::UniqueFd> prepare_data_dir(io::FileSystem& fs, const config::Config& 
 void print_summary(Pipeline& p, int64_t elapsed_ns) {
   const double secs = static_cast<double>(elapsed_ns) * 1e-9;
   for (size_t qi = 0; qi < p.queries().size(); ++qi) {
-    uint64_t records = 0, filtered = 0, malformed = 0, late = 0;
+    uint64_t records = 0, filtered = 0, malformed = 0, late = 0, clamped = 0;
     for (uint32_t s = 0; s < p.shard_count(); ++s) {
       const auto& q = p.state(ShardId(s)).queries()[qi];
       records += q.records;
       filtered += q.filtered;
       malformed += q.malformed;
       late += q.late;
+      clamped += q.future_clamped;
     }
-    log::info("query {}: {} records in {:.2f}s ({:.0f}/s), {} filtered out, {} malformed, {} late",
-              p.queries()[qi].name, records, secs,
-              secs > 0 ? static_cast<double>(records) / secs : 0.0, filtered, malformed, late);
+    log::info(
+        "query {}: {} records in {:.2f}s ({:.0f}/s), {} filtered out, {} malformed, {} late, "
+        "{} stamped beyond max_future_skew",
+        p.queries()[qi].name, records, secs, secs > 0 ? static_cast<double>(records) / secs : 0.0,
+        filtered, malformed, late, clamped);
   }
   for (size_t si = 0; si < p.sinks().size(); ++si) {
     const auto& s = p.state(p.sinks()[si].owner).sinks()[si];

@@ -270,6 +270,14 @@ bool ShardState::poll_query(size_t qi) {
   auto& q = queries_[qi];
   const auto& info = p_.queries()[qi];
   bool did = false;
+  if (info.max_future_skew) {
+    // The guard against records stamped in the future (semantics §3.1): judged once a poll.
+    const TimestampMs bound = wall_clock_ms() + *info.max_future_skew;
+    if (q.stateless)
+      q.stateless->set_future_bound(bound);
+    else
+      q.local->set_future_bound(bound);
+  }
   for (auto& in : q.inputs) {
     if (in.ended) continue;
     for (int b = 0; b < kMaxBatchesPerPoll; ++b) {
@@ -309,6 +317,7 @@ bool ShardState::poll_query(size_t qi) {
       q.filtered += stats.filtered_out;
       q.malformed += stats.malformed;
       q.late += stats.late;
+      q.future_clamped += stats.future_clamped;
       in.max_ts = std::max(in.max_ts, stats.max_event_time);
       did = true;
     }

@@ -65,7 +65,7 @@ struct QueryShard {
   std::vector<query::PartialBatch> partials;      // reused drain output
   std::vector<query::FiredRow> fired;             // reused fire output
   std::vector<std::string> late_rows, dead_rows;  // rejected records of the current poll
-  uint64_t records = 0, filtered = 0, malformed = 0, late = 0;
+  uint64_t records = 0, filtered = 0, malformed = 0, late = 0, future_clamped = 0;
 };
 
 // One output file on the shard that owns it, written through the ring one write at a time so

@@ -13,3 +13,10 @@ TEST_CASE("segment_age is a duration that rolls segments by age") {
   CHECK(bad.diagnostics[0].code == "E0201");
   CHECK(bad.diagnostics[0].pos.line == 3);
 }
+
+TEST_CASE("event_time takes a max_future_skew duration") {
+  auto r = config::parse(
+      "p.yaml", "version: 1\ntopics:\n  t: { event_time: { field: ts, max_future_skew: 2m } }\n");
+  REQUIRE(r.diagnostics.empty());
+  CHECK(r.config->topics.at("t").event_time->max_future_skew == 120000);
+}

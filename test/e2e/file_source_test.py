@@ -157,8 +157,50 @@ def test_late_and_malformed_records_go_to_their_files_with_the_reason():
     check(all(r["hottest"] < 99 for r in rows), "the late record reached a window")
 
 
+def test_a_record_from_the_future_does_not_poison_the_watermark():
+    # Conformance test 3 of semantics §3.10: one record stamped 2 h ahead. With
+    # max_future_skew the watermark ignores it, later honest records stay on time and the
+    # clamp is counted; without the guard the same honest records come out late.
+    import signal
+    import subprocess
+    import time
+    from harness import FRESHET
+    for skew in ("10m", None):
+        d = workdir("future")
+        os.makedirs(f"{d}/in", exist_ok=True)
+        path = f"{d}/in/a.jsonl"
+        now = int(time.time() * 1000)
+        rec = lambda ts: json.dumps({"sensor": "only", "temp": 1.0, "ts": ts}) + "\n"
+        with open(path, "w") as f:
+            for i in range(1000):
+                f.write(rec(now - 120_000 + i * 40))
+            f.write(rec(now + 7_200_000))  # a clock two hours fast
+        et = "watermark_delay: 1s" + (f", max_future_skew: {skew}" if skew else "")
+        text = CONFIG.format(dir=d, shards=1, retention="", bounded="false")
+        text = text.replace("partitions: 3", "partitions: 1").replace("watermark_delay: 5s", et)
+        cfg = write_config(d, text)
+        proc = subprocess.Popen([FRESHET, "run", "--config", cfg], stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1.0)  # the first part, and the bad record, are read
+            with open(path, "a") as f:
+                for i in range(1000, 2000):
+                    f.write(rec(now - 120_000 + i * 40))
+            time.sleep(1.0)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=10)
+        late_path = f"{d}/out/per_sensor.late.jsonl"
+        late = [json.loads(l) for l in open(late_path)] if os.path.exists(late_path) else []
+        if skew:
+            check(late == [], f"with max_future_skew, {len(late)} honest records were late")
+            check("1 stamped beyond max_future_skew" in err, f"the clamp was not counted:\n{err}")
+        else:
+            check(len(late) >= 900, f"without the guard only {len(late)} records were late")
+
+
 if __name__ == "__main__":
     main([test_a_bounded_file_source_feeds_a_window_query_exactly,
           test_retention_deletes_old_segments_but_never_unread_data,
           test_an_idle_partition_does_not_hold_windows_back,
-          test_late_and_malformed_records_go_to_their_files_with_the_reason])
+          test_late_and_malformed_records_go_to_their_files_with_the_reason,
+          test_a_record_from_the_future_does_not_poison_the_watermark])

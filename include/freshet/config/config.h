@@ -52,6 +52,9 @@ struct EventTimeConfig {
   std::string field;  // JSON field of the record value, nested by dots
   DurationMs watermark_delay = 0;
   std::optional<DurationMs> idle_timeout;
+  // Records stamped later than now + this do not advance the watermark (they still count);
+  // unset: no guard, as replaying history stamped in the future must work.
+  std::optional<DurationMs> max_future_skew;
   SourcePos pos;
 };
 
@@ -62,8 +65,8 @@ struct TopicConfig {
   std::optional<DurationMs> retention;      // unset = keep forever
   std::optional<uint64_t> retention_bytes;  // per partition; unset = no size limit
   uint64_t segment_bytes = 128ull << 20;
-  std::optional<DurationMs> segment_age;   // roll a segment this long after its first append
-                                           // (Kafka segment.ms); unset = by size only
+  std::optional<DurationMs> segment_age;  // roll a segment this long after its first append
+                                          // (Kafka segment.ms); unset = by size only
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   DurationMs fsync_interval = 10;
   std::optional<EventTimeConfig> event_time;

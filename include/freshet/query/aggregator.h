@@ -46,7 +46,9 @@ class LocalAggregator {
     uint64_t filtered_out = 0;  // failed WHERE
     uint64_t malformed = 0;     // bad JSON, missing/invalid ts, non-numeric SUM/AVG field, ...
     uint64_t late = 0;          // every window past allowed lateness; dropped
-    TimestampMs max_event_time = kMinTimestamp;  // over every record with a valid ts
+    TimestampMs max_event_time = kMinTimestamp;  // over every record with a valid ts at or
+                                                 // below the future bound
+    uint64_t future_clamped = 0;  // records above the bound: kept, but not in max_event_time
   };
   using RejectFn = std::function<void(const RejectedRecord&)>;
 
@@ -71,6 +73,10 @@ class LocalAggregator {
 
   // Called for each malformed or late record (optional; default none).
   void set_reject_callback(RejectFn fn);
+  // Records stamped after `bound` still flow into their windows but do not raise
+  // BatchStats::max_event_time, so one bad clock cannot push the watermark past every honest
+  // record (semantics §3.1). kMaxTimestamp (the default) turns the guard off.
+  void set_future_bound(TimestampMs bound);
   // Why the last malformed record was rejected ("" if none yet).
   std::string_view last_error() const;
   TimestampMs drained_watermark() const;

@@ -38,6 +38,8 @@ class StatelessOperator {
 
   // Called for each malformed record (optional; default none).
   void set_reject_callback(RejectFn fn);
+  // As LocalAggregator::set_future_bound.
+  void set_future_bound(TimestampMs bound);
 
  private:
   class Impl;
