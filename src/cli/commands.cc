@@ -40,18 +40,24 @@ Loaded load(const std::string& file, DiagnosticFormat format) {
   return out;
 }
 
-std::optional<io::UniqueFd> lock_data_dir(const config::Config& config, const char* command) {
+std::optional<DataDir> open_data_dir(const std::string& file, const char* command, int& exit_code) {
+  auto l = load(file, DiagnosticFormat::kHuman);
+  exit_code = l.exit_code;
+  if (exit_code != kExitOk) return std::nullopt;
   auto& fs = io::posix_file_system();
-  if (auto st = fs.mkdirs(config.data_dir); !st) {
+  exit_code = kExitTempFail;
+  if (auto st = fs.mkdirs(l.config->data_dir); !st) {
     std::fprintf(stderr, "freshet %s: %s\n", command, st.error().message.c_str());
     return std::nullopt;
   }
-  auto lock = fs.lock_file(config.data_dir + "/.lock");
+  auto lock = fs.lock_file(l.config->data_dir + "/.lock");
   if (!lock) {
     std::fprintf(stderr, "freshet %s: %s\n", command, lock.error().message.c_str());
     return std::nullopt;
   }
-  return std::move(*lock);
+  exit_code = kExitOk;
+  server::TopicCatalog catalog(fs, l.config->data_dir);
+  return DataDir{std::move(*l.config), std::move(*lock), std::move(catalog)};
 }
 
 std::string version_string() {

@@ -10,6 +10,7 @@
 #include "freshet/config/config.h"
 #include "freshet/io/file_system.h"
 #include "freshet/server/server.h"
+#include "freshet/server/topic_catalog.h"
 
 namespace freshet::cli {
 
@@ -24,9 +25,17 @@ struct Loaded {
 // 0 when the config is valid, else the sysexits code to return.
 Loaded load(const std::string& file, DiagnosticFormat format);
 
-// Takes the data dir's lock for a command that reads or writes the log; prints why not and
-// returns nullopt when a server (or another writer) holds it.
-std::optional<io::UniqueFd> lock_data_dir(const config::Config& config, const char* command);
+// What the commands that work on the log on disk start from: the validated config, the data
+// dir's lock (held while the value lives; opening a partition may repair a torn tail, so
+// readers take it too) and the data dir's topics.
+struct DataDir {
+  config::Config config;
+  io::UniqueFd lock;
+  server::TopicCatalog catalog;
+};
+// Loads `file` and takes the lock. On failure prints why, sets `exit_code` (the config's
+// sysexits code, or 75 while a server or another writer holds the lock) and returns nullopt.
+std::optional<DataDir> open_data_dir(const std::string& file, const char* command, int& exit_code);
 
 struct CheckArgs {
   std::string file;

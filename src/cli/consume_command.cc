@@ -49,12 +49,12 @@ int consume_command(const ConsumeArgs& args) {
       return kExitUsage;
     }
   }
-  auto l = load(args.file, DiagnosticFormat::kHuman);
-  if (l.exit_code != kExitOk) return l.exit_code;
-  const auto& cfg = *l.config;
+  int exit_code = kExitOk;
+  auto dd = open_data_dir(args.file, "consume", exit_code);
+  if (!dd) return exit_code;
   auto& fs = io::posix_file_system();
-  server::TopicCatalog catalog(fs, cfg.data_dir);
-  auto topic = catalog.resolve(cfg, args.topic);
+  const auto& catalog = dd->catalog;
+  auto topic = catalog.resolve(dd->config, args.topic);
   if (!topic) {
     std::fprintf(stderr, "freshet consume: %s\n", topic.error().message.c_str());
     return kExitUsage;
@@ -64,9 +64,6 @@ int consume_command(const ConsumeArgs& args) {
                  topic->partitions - 1);
     return kExitUsage;
   }
-  // Opening a partition may repair a torn tail, so it takes the same lock as a server.
-  auto lock = lock_data_dir(cfg, "consume");
-  if (!lock) return kExitTempFail;
   uint64_t printed = 0;
   Output out;
   for (int32_t p = 0; p < topic->partitions; ++p) {
@@ -81,9 +78,24 @@ int consume_command(const ConsumeArgs& args) {
       std::fprintf(stderr, "freshet consume: %s\n", part.error().message.c_str());
       return kExitDataErr;
     }
-    const Offset first = Offset(args.offset.value_or(0));
+    Offset first = Offset(args.offset.value_or(0));
     bool started = !from_time;  // --from-time: from the first record stamped at or after it
+    if (from_time) {
+      // The time index names the first batch that reaches the time; records in it stamped
+      // earlier are skipped below.
+      auto at = (*part)->offset_for_time(*from_time);
+      if (!at) {
+        std::fprintf(stderr, "freshet consume: %s\n", at.error().message.c_str());
+        return kExitDataErr;
+      }
+      // Nothing stamped that late in this partition: start at its end.
+      first = *at ? std::max(first, **at) : (*part)->end_offset();
+    }
     log::PartitionLog::Reader reader(**part);
+    if (auto st = reader.seek(std::min(first, (*part)->end_offset())); !st) {
+      std::fprintf(stderr, "freshet consume: %s\n", st.error().message.c_str());
+      return kExitDataErr;
+    }
     for (bool more = true; more;) {
       auto batch = reader.next();
       if (!batch) {

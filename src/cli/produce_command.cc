@@ -143,12 +143,11 @@ class Producer {
 }  // namespace
 
 int produce_command(const ProduceArgs& args) {
-  auto l = load(args.file, DiagnosticFormat::kHuman);
-  if (l.exit_code != kExitOk) return l.exit_code;
-  const auto& cfg = *l.config;
-  auto lock = lock_data_dir(cfg, "produce");
-  if (!lock) return kExitTempFail;
-  server::TopicCatalog catalog(io::posix_file_system(), cfg.data_dir);
+  int exit_code = kExitOk;
+  auto dd = open_data_dir(args.file, "produce", exit_code);
+  if (!dd) return exit_code;
+  const auto& cfg = dd->config;
+  auto& catalog = dd->catalog;
   auto topic = catalog.resolve(cfg, args.topic);
   if (!topic) {
     std::fprintf(stderr, "freshet produce: %s\n", topic.error().message.c_str());

@@ -121,12 +121,11 @@ int describe(server::TopicCatalog& catalog, const std::string& name, bool json) 
 }  // namespace
 
 int topic_command(const TopicArgs& a) {
-  auto l = load(a.file, DiagnosticFormat::kHuman);
-  if (l.exit_code != kExitOk) return l.exit_code;
-  const auto& cfg = *l.config;
-  auto lock = lock_data_dir(cfg, "topic");
-  if (!lock) return kExitTempFail;
-  server::TopicCatalog catalog(io::posix_file_system(), cfg.data_dir);
+  int exit_code = kExitOk;
+  auto dd = open_data_dir(a.file, "topic", exit_code);
+  if (!dd) return exit_code;
+  const auto& cfg = dd->config;
+  auto& catalog = dd->catalog;
   if (a.verb == "list") return list(catalog, a.json);
   if (a.topic.empty()) return fail(a.verb.c_str(), "a TOPIC is required", kExitUsage);
   if (a.verb == "create") return create(cfg, catalog, a);

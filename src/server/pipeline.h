@@ -17,6 +17,7 @@
 #include "freshet/query/merger.h"
 #include "freshet/query/plan.h"
 #include "freshet/server/server.h"
+#include "freshet/server/topic_catalog.h"
 #include "freshet/shard/shard.h"
 #include "freshet/sinks/file_sink.h"
 #include "freshet/sources/generator_source.h"
@@ -63,7 +64,7 @@ class Pipeline {
   int64_t start_ns() const { return start_ns_; }
   TimestampMs start_wall_ms() const { return start_wall_ms_; }
   std::string partition_dir(const std::string& topic, int32_t p) const {
-    return fmt::format("{}/topics/{}/{}", config_.data_dir, topic, p);
+    return TopicCatalog(fs(), config_.data_dir).partition_dir(topic, p);
   }
 
   // Runs on each shard thread at start-up; builds that shard's state.

@@ -36,11 +36,18 @@ Result<uint64_t> GeneratorSource::step(int64_t now_ns, uint64_t max_events) {
   };
   std::vector<Open> open(owned_.size());
   uint64_t made = 0;
+  const bool cheap_key = PaymentsProfile::cheap_key(options_.key_field);
   for (uint64_t n = next_; n < due; ++n) {
-    profile_.key_of(n, options_.key_field, key_);
+    // With a cheap key, skip events of other shards' partitions before building them; else
+    // build each event once and route it.
+    TimestampMs ts = 0;
+    if (cheap_key)
+      profile_.key_of(n, options_.key_field, key_);
+    else
+      ts = profile_.event(n, options_.key_field, json_, key_);
     const int32_t p = partition_of(n, key_);
     if (owned_[static_cast<size_t>(p)] == nullptr) continue;
-    const TimestampMs ts = profile_.event(n, options_.key_field, json_, key_);
+    if (cheap_key) ts = profile_.event(n, options_.key_field, json_, key_);
     auto& o = open[static_cast<size_t>(p)];
     if (!o.builder) {
       batch_bytes_[static_cast<size_t>(p)].clear();

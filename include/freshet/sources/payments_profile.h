@@ -36,7 +36,12 @@ class PaymentsProfile {
   // names the field whose value is copied into `key` (empty: no key).
   TimestampMs event(uint64_t n, std::string_view key_field, std::string& json,
                     std::string& key) const;
-  // Only the key of event n, cheaply, to decide its partition before generating the rest.
+  // Whether key_of() is cheaper than event() for this key field (card_id and no key are: the
+  // card is the first draw; other fields need the whole event).
+  static bool cheap_key(std::string_view key_field) {
+    return key_field.empty() || key_field == "card_id";
+  }
+  // Only the key of event n, to decide its partition before generating the rest.
   void key_of(uint64_t n, std::string_view key_field, std::string& key) const;
 
  private:
