@@ -94,7 +94,10 @@ void read_sink(Reader& r, const Entry& e, SinkConfig& out) {
       has_format = true;
       if (auto v = r.enumeration<SinkFormat>(f, kFormatNames)) out.format = *v;
     } else if (f.key == "delivery") {
-      if (auto v = r.enumeration<Delivery>(f, kDeliveryNames)) out.delivery = *v;
+      if (auto v = r.enumeration<Delivery>(f, kDeliveryNames)) {
+        out.delivery = *v;
+        out.delivery_pos = r.pos_of(f.value);
+      }
     } else if (f.key == "rotate") {
       if (r.expect_map(f)) read_rotate(r, f, e.key, out);
     }

@@ -65,6 +65,9 @@ Config read_config(Reader& r, const YAML::Node& root) {
   }
   if (!has_version)
     r.missing(top, "version", "start the file with `version: 1`, the schema it is written for");
+  // Exactly-once is the default wherever it can hold: rows commit with each checkpoint.
+  for (auto& [_, s] : c.sinks)
+    if (s.delivery_pos.line == 0 && c.checkpoint) s.delivery = Delivery::kExactlyOnce;
   return c;
 }
 

@@ -79,9 +79,24 @@ void check_sink_paths(Reader& r, const Config& c) {
   }
 }
 
+// Exactly-once rows become visible at a checkpoint commit: without checkpoints none would.
+void check_delivery(Reader& r, const Config& c) {
+  if (c.checkpoint) return;
+  for (const auto& [name, s] : c.sinks) {
+    if (s.delivery != Delivery::kExactlyOnce) continue;
+    r.report(
+        codes::kNeedsCheckpoint,
+        fmt::format("sink `{}` asks for `delivery: exactly_once`, which needs checkpoints", name),
+        s.delivery_pos, static_cast<uint32_t>(std::string_view("exactly_once").size()),
+        "no `checkpoint:` section",
+        "add `checkpoint: { interval: 10s }`, or write `delivery: at_least_once`");
+  }
+}
+
 }  // namespace
 
 void validate_references(Reader& r, const Config& c) {
+  check_delivery(r, c);
   check_source_topics(r, c);
   check_sink_inputs(r, c);
   check_sink_paths(r, c);

@@ -103,8 +103,6 @@ TEST_CASE("the full DESIGN example fails with exactly the unsupported features, 
   std::vector<Expected> want{
       {5, 3, "`server.kafka` is not supported yet by this build"},
       {6, 3, "`server.http` is not supported yet by this build"},
-      {36, 15, "`delivery: exactly_once` in `sinks.alerts` is not supported yet by this build"},
-      {38, 1, "`checkpoint` is not supported yet by this build"},
   };
   REQUIRE(r.diagnostics.size() == want.size());
   for (size_t i = 0; i < want.size(); ++i) {
@@ -116,7 +114,37 @@ TEST_CASE("the full DESIGN example fails with exactly the unsupported features, 
     CHECK(d.pos.col == want[i].col);
     CHECK(!d.help.empty());
   }
-  CHECK(contains(r.diagnostics[2].help, "at_least_once"));
+}
+
+TEST_CASE("checkpoint: makes exactly_once the sinks' default; exactly_once needs it") {
+  const std::string sinks =
+      "queries: { q: { sql: SELECT 1 } }\n"
+      "sinks:\n"
+      "  a: { type: file, inputs: [q], path: ./a.jsonl }\n"
+      "  b: { type: file, inputs: [q], path: ./b.jsonl, delivery: at_least_once }\n";
+  LoadResult with =
+      parse_yaml("version: 1\n" + sinks + "checkpoint: { interval: 2s, retained: 4 }\n");
+  INFO(rendered(with));
+  REQUIRE(with.config);
+  REQUIRE(with.config->checkpoint);
+  CHECK(with.config->checkpoint->interval == 2000);
+  CHECK(with.config->checkpoint->retained == 4);
+  CHECK(with.config->sinks.at("a").delivery == Delivery::kExactlyOnce);
+  CHECK(with.config->sinks.at("b").delivery == Delivery::kAtLeastOnce);
+
+  LoadResult without = parse_yaml("version: 1\n" + sinks);
+  REQUIRE(without.config);
+  CHECK(without.config->sinks.at("a").delivery == Delivery::kAtLeastOnce);
+
+  LoadResult bad = parse_yaml(
+      "version: 1\nqueries: { q: { sql: SELECT 1 } }\nsinks:\n"
+      "  k: { type: file, inputs: [q], path: ./o.jsonl, delivery: exactly_once }\n");
+  REQUIRE(!bad.config);
+  REQUIRE(bad.diagnostics.size() == 1);
+  CHECK(bad.diagnostics[0].code == codes::kNeedsCheckpoint);
+  CHECK(bad.diagnostics[0].pos.line == 4);
+  CHECK(bad.diagnostics[0].pos.col == 60);  // at `exactly_once`
+  CHECK(contains(bad.diagnostics[0].help, "checkpoint:"));
 }
 
 TEST_CASE("every row of the unsupported table is rejected by name") {
@@ -126,12 +154,8 @@ TEST_CASE("every row of the unsupported table is rejected by name") {
       {"server.http", "server:\n  http: { listen: 127.0.0.1:8080 }\n"},
       {"topics.*.retention", "topics:\n  t:\n    retention: 7d\n"},
       {"topics.*.retention_bytes", "topics:\n  t:\n    retention_bytes: 10GiB\n"},
-      {"checkpoint", "checkpoint: { interval: 10s }\n"},
       {"sources.*.type",
        "topics: { t: {} }\nsources:\n  s: { type: file, path: ./x.jsonl, to: t }\n"},
-      {"sinks.*.delivery",
-       "queries: { q: { sql: SELECT 1 } }\n"
-       "sinks:\n  k: { type: file, inputs: [q], path: ./o.jsonl, delivery: exactly_once }\n"},
   };
   CHECK(!unsupported_features().empty());
   for (const UnsupportedFeature& f : unsupported_features()) {

@@ -114,8 +114,10 @@ struct SinkConfig {
   std::string path;
   SourcePos path_pos;
   SinkFormat format = SinkFormat::kJsonl;  // default: csv when path ends in ".csv"
-  // Default at_least_once while exactly_once is unsupported by this build (unsupported.h).
+  // Default: exactly_once when the config has `checkpoint:` (rows appear at each commit),
+  // at_least_once without it (nothing would ever commit). Resolved after parsing.
   Delivery delivery = Delivery::kAtLeastOnce;
+  SourcePos delivery_pos;  // where `delivery:` was written; line 0 when left to the default
   std::optional<uint64_t> rotate_max_bytes;
   std::optional<DurationMs> rotate_max_age;
   SourcePos pos;

@@ -32,9 +32,10 @@ inline constexpr std::string_view kBadTimestamp = "E0208";
 inline constexpr std::string_view kEmptyValue = "E0209";  // "" where text is needed (sql, path)
 
 // References between sections.
-inline constexpr std::string_view kUnknownTopic = "E0401";   // source `to`
-inline constexpr std::string_view kUnknownQuery = "E0402";   // sink `inputs`
-inline constexpr std::string_view kDuplicatePath = "E0403";  // two sinks writing one file
+inline constexpr std::string_view kUnknownTopic = "E0401";     // source `to`
+inline constexpr std::string_view kUnknownQuery = "E0402";     // sink `inputs`
+inline constexpr std::string_view kDuplicatePath = "E0403";    // two sinks writing one file
+inline constexpr std::string_view kNeedsCheckpoint = "E0404";  // exactly_once without checkpoint
 
 // Environment interpolation.
 inline constexpr std::string_view kEnvUnset = "E0501";   // ${VAR} unset, or ${VAR:?msg}
