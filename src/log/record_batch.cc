@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "freshet/base/assert.h"
 #include "freshet/base/crc32c.h"
 #include "freshet/log/segment_format.h"
 #include "varint.h"
@@ -18,17 +19,49 @@ BatchBuilder::BatchBuilder(std::string& out, TimestampMs base_timestamp)
   out_.append(kBatchHeaderSize, '\0');
 }
 
+namespace {
+
+// The bytes of a header section: the count, then each header's key and value.
+size_t headers_size(std::span<const RecordHeader> headers) {
+  size_t n = detail::varlong_size(static_cast<int64_t>(headers.size()));
+  for (const auto& h : headers) {
+    n += detail::varlong_size(static_cast<int64_t>(h.key.size())) + h.key.size();
+    n += h.value ? detail::varlong_size(static_cast<int64_t>(h.value->size())) + h.value->size()
+                 : detail::varlong_size(-1);
+  }
+  return n;
+}
+
+void put_headers(std::string& out, std::span<const RecordHeader> headers) {
+  put_varlong(out, static_cast<int64_t>(headers.size()));
+  for (const auto& h : headers) {
+    put_varlong(out, static_cast<int64_t>(h.key.size()));
+    out.append(h.key);
+    put_varlong(out, h.value ? static_cast<int64_t>(h.value->size()) : -1);
+    if (h.value) out.append(*h.value);
+  }
+}
+
+}  // namespace
+
 void BatchBuilder::add(std::optional<std::string_view> key, std::string_view value,
                        TimestampMs timestamp) {
+  add(key, value, timestamp, {});
+}
+
+void BatchBuilder::add(std::optional<std::string_view> key, std::string_view value,
+                       TimestampMs timestamp, std::span<const RecordHeader> headers) {
   // Kafka: baseTimestamp is the first record's, maxTimestamp the largest of the records'.
   if (count_ == 0) base_ts_ = max_ts_ = timestamp;
   const int64_t ts_delta = timestamp - base_ts_;
   const int64_t key_len = key ? static_cast<int64_t>(key->size()) : -1;
   const auto value_len = static_cast<int64_t>(value.size());
-  // The length prefix is the size of what follows it, so compute it before writing.
+  // The length prefix is the size of what follows it, so compute it before writing. Without
+  // headers (the hot path) the header section is the single byte of a zero count.
+  const size_t header_bytes = headers.empty() ? 1 : headers_size(headers);
   size_t body = 1 + detail::varlong_size(ts_delta) + detail::varlong_size(count_) +
                 detail::varlong_size(key_len) + (key ? key->size() : 0) +
-                detail::varlong_size(value_len) + value.size() + detail::varlong_size(0);
+                detail::varlong_size(value_len) + value.size() + header_bytes;
   put_varlong(out_, static_cast<int64_t>(body));
   out_.push_back('\0');  // attributes
   put_varlong(out_, ts_delta);
@@ -37,9 +70,45 @@ void BatchBuilder::add(std::optional<std::string_view> key, std::string_view val
   if (key) out_.append(*key);
   put_varlong(out_, value_len);
   out_.append(value);
-  put_varlong(out_, 0);  // no headers
+  if (headers.empty())
+    out_.push_back('\0');  // a zero header count
+  else
+    put_headers(out_, headers);
   max_ts_ = std::max(max_ts_, timestamp);
   ++count_;
+}
+
+void BatchBuilder::set_first_record_headers(std::span<const RecordHeader> headers) {
+  FRESHET_ASSERT(count_ > 0, "headers need a first record to carry them");
+  // Find the first record's header section by decoding what precedes it (this builder wrote
+  // it, so it is well formed); the hot path keeps no bookkeeping for this.
+  const size_t record = start_ + kBatchHeaderSize;
+  const char* p = out_.data() + record;
+  const char* end = out_.data() + out_.size();
+  int64_t len = 0, skip = 0, key_len = 0, value_len = 0;
+  get_varlong(p, end, len);
+  const size_t len_bytes = static_cast<size_t>(p - (out_.data() + record));
+  const char* record_end = p + len;
+  ++p;                        // attributes
+  get_varlong(p, end, skip);  // timestamp delta
+  get_varlong(p, end, skip);  // offset delta
+  get_varlong(p, end, key_len);
+  if (key_len > 0) p += key_len;
+  get_varlong(p, end, value_len);
+  if (value_len > 0) p += value_len;
+  const size_t old_headers = static_cast<size_t>(p - out_.data());
+  const size_t before_headers = old_headers - record - len_bytes;  // attributes .. value
+
+  // Replace the header section, then the length prefix if its width changed: one memmove of
+  // the records after it, two in the rare case the width changes.
+  const size_t new_header_bytes = headers_size(headers);
+  std::string section;
+  section.reserve(new_header_bytes);
+  put_headers(section, headers);
+  out_.replace(old_headers, static_cast<size_t>(record_end - p), section);
+  std::string prefix;
+  put_varlong(prefix, static_cast<int64_t>(before_headers + new_header_bytes));
+  out_.replace(record, len_bytes, prefix);
 }
 
 size_t BatchBuilder::finish(Offset base_offset) {
@@ -149,8 +218,44 @@ bool BatchView::Iterator::next(RecordView& out) {
   } else {
     out.value.reset();
   }
-  if (!get_varlong(p_, rec_end, headers) || headers < 0) return fail("header count");
-  p_ = rec_end;  // headers are skipped; nothing reads them yet
+  if (!get_varlong(p_, rec_end, headers) || headers < 0 || headers > rec_end - p_)
+    return fail("header count");
+  // Headers are decoded only if someone iterates them (RecordHeaders::iterate).
+  out.headers.count = static_cast<uint32_t>(headers);
+  out.headers.bytes = std::string_view(p_, static_cast<size_t>(rec_end - p_));
+  p_ = rec_end;
+  --left_;
+  return true;
+}
+
+RecordHeaders::Iterator RecordHeaders::iterate() const {
+  Iterator it;
+  it.p_ = bytes.data();
+  it.end_ = bytes.data() + bytes.size();
+  it.left_ = count;
+  return it;
+}
+
+bool RecordHeaders::Iterator::next(RecordHeader& out) {
+  if (left_ == 0) return false;
+  auto fail = [&](const char* what) {
+    error_ = Error{ErrorCode::kCorruption, fmt::format("malformed record header: {}", what), 0};
+    left_ = 0;
+    return false;
+  };
+  int64_t key_len, value_len;
+  if (!get_varlong(p_, end_, key_len) || key_len < 0 || key_len > end_ - p_)
+    return fail("key length");
+  out.key = std::string_view(p_, static_cast<size_t>(key_len));
+  p_ += key_len;
+  if (!get_varlong(p_, end_, value_len) || value_len < -1 || value_len > end_ - p_)
+    return fail("value length");
+  if (value_len >= 0) {
+    out.value = std::string_view(p_, static_cast<size_t>(value_len));
+    p_ += value_len;
+  } else {
+    out.value.reset();
+  }
   --left_;
   return true;
 }

@@ -114,3 +114,138 @@ TEST_CASE("base and max timestamps come from the records, not the builder's hint
   CHECK(ts == std::vector<TimestampMs>{990, 995, 985});
   CHECK((static_cast<uint8_t>(buf[27 + 7]) | (static_cast<uint8_t>(buf[27 + 6]) << 8)) == 990);
 }
+
+namespace {
+
+std::vector<std::pair<std::string, std::optional<std::string>>> headers_of(const RecordView& r) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> out;
+  auto it = r.headers.iterate();
+  RecordHeader h;
+  while (it.next(h))
+    out.emplace_back(h.key, h.value ? std::optional<std::string>(*h.value) : std::nullopt);
+  REQUIRE_FALSE(it.error().has_value());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("record headers round-trip, null values and empty keys included") {
+  std::string buf;
+  BatchBuilder b(buf, 0);
+  const RecordHeader hs[] = {{"trace", std::string_view("abc")},
+                             {"", std::nullopt},
+                             {"bin", std::string_view("\0\xff", 2)}};
+  b.add(std::string_view("k"), "v1", 5, hs);
+  b.add(std::nullopt, "v2", 6);
+  b.finish(Offset(7));
+  auto v = BatchView::parse(buf.data(), buf.size());
+  REQUIRE(v.has_value());
+  auto it = v->records();
+  RecordView r;
+  REQUIRE(it.next(r));
+  CHECK(*r.key == "k");
+  CHECK(*r.value == "v1");
+  using H = std::vector<std::pair<std::string, std::optional<std::string>>>;
+  CHECK(headers_of(r) ==
+        H{{"trace", "abc"}, {"", std::nullopt}, {"bin", std::string("\0\xff", 2)}});
+  REQUIRE(it.next(r));
+  CHECK(*r.value == "v2");
+  CHECK(r.offset == Offset(8));
+  CHECK(r.headers.count == 0);
+  CHECK(headers_of(r).empty());
+  CHECK_FALSE(it.next(r));
+  CHECK_FALSE(it.error().has_value());
+}
+
+TEST_CASE("a record with a header is encoded byte for byte as Kafka's DefaultRecord") {
+  // Kafka 2.x DefaultRecord.writeTo for key=null, value="v", one header h="x", deltas 0:
+  // length 11 (zig-zag 0x16), attributes 0, timestampDelta 0, offsetDelta 0, keyLength -1
+  // (0x01), valueLength 1 (0x02) 'v', headerCount 1 (0x02), keyLength 1 'h', valueLength 1 'x'.
+  std::string buf;
+  BatchBuilder b(buf, 100);
+  const RecordHeader h[] = {{"h", std::string_view("x")}};
+  b.add(std::nullopt, "v", 100, h);
+  b.finish(Offset(0));
+  const std::string expected("\x16\x00\x00\x00\x01\x02v\x02\x02h\x02x", 12);
+  CHECK(buf.substr(kBatchHeaderSize) == expected);
+  CHECK(BatchView::peek_batch_length(buf.data()) == buf.size() - 12);
+  CHECK(BatchView::parse(buf.data(), buf.size()).has_value());
+}
+
+TEST_CASE("headers set on the first record after the batch is complete keep it valid") {
+  SUBCASE("a short first record") {
+    std::string buf = "prefix";  // the builder appends after what the buffer holds
+    BatchBuilder b(buf, 0);
+    b.add(std::string_view("k0"), "first", 10);
+    b.add(std::nullopt, "second", 11);
+    b.add(std::string_view("k2"), "third", 9);
+    const RecordHeader pos[] = {{"freshet.source.x", std::string_view("position after third")}};
+    b.set_first_record_headers(pos);
+    b.finish(Offset(3));
+    auto v = BatchView::parse(buf.data() + 6, buf.size() - 6);
+    REQUIRE(v.has_value());
+    CHECK(v->size() == buf.size() - 6);
+    auto it = v->records();
+    RecordView r;
+    REQUIRE(it.next(r));
+    CHECK(*r.key == "k0");
+    CHECK(*r.value == "first");
+    CHECK(r.timestamp == 10);
+    using H = std::vector<std::pair<std::string, std::optional<std::string>>>;
+    CHECK(headers_of(r) == H{{"freshet.source.x", "position after third"}});
+    REQUIRE(it.next(r));
+    CHECK(*r.value == "second");
+    CHECK(r.headers.count == 0);
+    REQUIRE(it.next(r));
+    CHECK(*r.value == "third");
+    CHECK(r.offset == Offset(5));
+    CHECK_FALSE(it.next(r));
+    CHECK_FALSE(it.error().has_value());
+  }
+  SUBCASE("replacing headers, and the length prefix growing a byte") {
+    // A first record of 8 180 bytes has a two-byte length; the header pushes it past 8 191,
+    // where the zig-zag varint needs three.
+    const std::string big(8170, 'b');
+    std::string buf;
+    BatchBuilder b(buf, 0);
+    const RecordHeader old[] = {{"old", std::string_view("1")}, {"gone", std::nullopt}};
+    b.add(std::nullopt, big, 1, old);
+    b.add(std::nullopt, "tail", 2);
+    const std::string value(40, 'p');
+    const RecordHeader pos[] = {{"freshet.source.y", std::string_view(value)}};
+    b.set_first_record_headers(pos);
+    b.finish(Offset(0));
+    auto v = BatchView::parse(buf.data(), buf.size());
+    REQUIRE(v.has_value());
+    auto it = v->records();
+    RecordView r;
+    REQUIRE(it.next(r));
+    CHECK(*r.value == big);
+    using H = std::vector<std::pair<std::string, std::optional<std::string>>>;
+    CHECK(headers_of(r) == H{{"freshet.source.y", value}});
+    REQUIRE(it.next(r));
+    CHECK(*r.value == "tail");
+    CHECK_FALSE(it.next(r));
+    CHECK_FALSE(it.error().has_value());
+  }
+}
+
+TEST_CASE("a header running past its record is malformed, not read out of bounds") {
+  std::string buf;
+  BatchBuilder b(buf, 0);
+  const RecordHeader h[] = {{"key", std::string_view("value")}};
+  b.add(std::nullopt, "v", 0, h);
+  b.finish(Offset(0));
+  auto v = BatchView::parse(buf.data(), buf.size());
+  REQUIRE(v.has_value());
+  auto it = v->records();
+  RecordView r;
+  REQUIRE(it.next(r));
+  RecordHeaders cut = r.headers;
+  cut.bytes.remove_suffix(2);  // the value claims 5 bytes, 3 are left
+  auto hi = cut.iterate();
+  RecordHeader out;
+  CHECK_FALSE(hi.next(out));
+  REQUIRE(hi.error().has_value());
+  CHECK(hi.error()->code == ErrorCode::kCorruption);
+}

@@ -14,6 +14,13 @@
 
 namespace freshet::log {
 
+// One record header (Kafka v2: a string key and a nullable byte value). Views point into the
+// caller's bytes (building) or the batch's bytes (reading).
+struct RecordHeader {
+  std::string_view key;
+  std::optional<std::string_view> value;  // nullopt = null value
+};
+
 struct RecordIn {
   std::optional<std::string_view> key;  // nullopt = null key
   std::string_view value;
@@ -28,7 +35,15 @@ struct RecordIn {
 class BatchBuilder {
  public:
   BatchBuilder(std::string& out, TimestampMs base_timestamp);
+  // The hot path: a record without headers.
   void add(std::optional<std::string_view> key, std::string_view value, TimestampMs timestamp);
+  void add(std::optional<std::string_view> key, std::string_view value, TimestampMs timestamp,
+           std::span<const RecordHeader> headers);
+  // Replaces the first record's headers, for a value known only once the batch is complete
+  // (a source's position after its last record). Call after the last add() and before
+  // finish(), with at least one record added. The first record is re-encoded in place, which
+  // moves the records after it once (a memmove of at most the batch).
+  void set_first_record_headers(std::span<const RecordHeader> headers);
   // Writes the header and CRC. Returns the batch's size in bytes.
   size_t finish(Offset base_offset);
   uint32_t count() const { return count_; }
@@ -41,12 +56,36 @@ class BatchBuilder {
   uint32_t count_ = 0;
 };
 
+// The headers of one record, still encoded: decoding them costs nothing unless they are
+// iterated. `bytes` points into the batch's bytes.
+struct RecordHeaders {
+  uint32_t count = 0;
+  std::string_view bytes;  // the encoded headers, after the count
+
+  class Iterator {
+   public:
+    // Decodes the next header; false at the end. A malformed header ends the iteration and
+    // sets error().
+    bool next(RecordHeader& out);
+    const std::optional<Error>& error() const { return error_; }
+
+   private:
+    friend struct RecordHeaders;
+    const char* p_ = nullptr;
+    const char* end_ = nullptr;
+    uint32_t left_ = 0;
+    std::optional<Error> error_;
+  };
+  Iterator iterate() const;
+};
+
 // One record inside a batch; views point into the batch's bytes.
 struct RecordView {
   Offset offset;
   TimestampMs timestamp;
   std::optional<std::string_view> key;
   std::optional<std::string_view> value;
+  RecordHeaders headers;
 };
 
 // A validated view of one batch in memory. The bytes must outlive the view.
