@@ -25,7 +25,8 @@ class LocalAggregator::Impl {
   }
 
   BatchStats add_batch(std::span<const std::string_view> records, size_t padding);
-  void drain(TimestampMs watermark, uint32_t shard_count, std::vector<PartialBatch>& out);
+  // Ships what drain(watermark) would, without moving drained_.
+  void ship(TimestampMs watermark, uint32_t shard_count, std::vector<PartialBatch>& out);
   size_t open_windows() const {
     size_t n = panes_.size();
     for (const auto& [k, list] : sessions_) n += list.size();
@@ -140,8 +141,8 @@ LocalAggregator::BatchStats LocalAggregator::Impl::add_batch(
   return st;
 }
 
-void LocalAggregator::Impl::drain(TimestampMs watermark, uint32_t shard_count,
-                                  std::vector<PartialBatch>& out) {
+void LocalAggregator::Impl::ship(TimestampMs watermark, uint32_t shard_count,
+                                 std::vector<PartialBatch>& out) {
   FRESHET_ASSERT(shard_count > 0, "drain needs at least one shard");
   out.resize(shard_count);
   for (PartialBatch& b : out) b.aggs_per_entry = n_aggs_;
@@ -167,7 +168,6 @@ void LocalAggregator::Impl::drain(TimestampMs watermark, uint32_t shard_count,
     }
     cached_ = nullptr;
   }
-  if (watermark > drained_) drained_ = watermark;
 }
 
 void LocalAggregator::Impl::drain_sessions(TimestampMs watermark, uint32_t shard_count,
@@ -206,7 +206,18 @@ LocalAggregator::BatchStats LocalAggregator::add_batch(std::span<const std::stri
 
 void LocalAggregator::drain(TimestampMs watermark, uint32_t shard_count,
                             std::vector<PartialBatch>& out) {
-  impl_->drain(watermark, shard_count, out);
+  impl_->ship(watermark, shard_count, out);
+  restore_watermark(watermark);
+}
+
+// kMaxTimestamp selects every pane (first_end - 1 <= kMax) and every session piece (start
+// <= saturating watermark + 1).
+void LocalAggregator::drain_all(uint32_t shard_count, std::vector<PartialBatch>& out) {
+  impl_->ship(kMaxTimestamp, shard_count, out);
+}
+
+void LocalAggregator::restore_watermark(TimestampMs watermark) {
+  if (watermark > impl_->drained_) impl_->drained_ = watermark;
 }
 
 void LocalAggregator::set_reject_callback(RejectFn fn) { impl_->reject_ = std::move(fn); }

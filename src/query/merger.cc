@@ -13,6 +13,8 @@
 #include "plan_spec.h"
 #include "row_format.h"
 #include "session_list.h"
+#include "snapshot_codec.h"
+#include "snapshot_format.h"
 #include "windows.h"
 
 namespace freshet::query {
@@ -23,9 +25,19 @@ class WindowMerger::Impl {
   virtual void merge(PartialBatch&& batch) = 0;
   virtual void fire(TimestampMs watermark, std::vector<FiredRow>& out) = 0;
   virtual size_t open_windows() const = 0;
+  // See WindowMerger::snapshot; the image format is src/query/snapshot_format.h.
+  virtual void snapshot(std::string& out) const = 0;
+  // Loads an image into this freshly constructed Impl; on error it must be discarded.
+  virtual Status restore(std::string_view image) = 0;
+  virtual std::unique_ptr<Impl> make_empty() const = 0;
 };
 
 namespace {
+
+uint16_t aggs_per_entry(const PlanSpec& spec) {
+  FRESHET_ASSERT(spec.aggs.size() <= UINT16_MAX, "too many aggregates for a state snapshot");
+  return static_cast<uint16_t>(spec.aggs.size());
+}
 
 void sort_rows(std::vector<FiredRow>& out, size_t from) {
   std::sort(out.begin() + static_cast<ptrdiff_t>(from), out.end(),
@@ -95,7 +107,105 @@ class PaneMerger final : public WindowMerger::Impl {
 
   size_t open_windows() const override { return panes_.size(); }
 
+  std::unique_ptr<WindowMerger::Impl> make_empty() const override {
+    return std::make_unique<PaneMerger>(plan_);
+  }
+
+  void snapshot(std::string& out) const override {
+    SnapshotWriter w(out, plan_->state_fingerprint(), kLayoutPanes, aggs_per_entry(spec_));
+    w.i64(fired_);
+    w.u64(panes_.size());
+    for (const auto& [start, t] : panes_) {
+      w.i64(start);
+      w.u64(t.size());
+      for (size_t i = 0; i < t.entries().size(); ++i) {
+        w.key(t.key(t.entries()[i]));
+        w.states(spec_.aggs, t.states(i), t.bytes());
+      }
+    }
+    w.u64(late_.size());
+    for (const auto& [bounds, late] : late_) {
+      w.i64(bounds.first);
+      w.i64(bounds.second);
+      w.u64(late.versions.size());
+      for (const auto& [key, version] : late.versions) {
+        w.key(key);
+        w.u32(version);
+      }
+      w.u64(late.dirty.size());
+      for (const std::string& key : late.dirty) w.key(key);
+    }
+    w.finish();
+  }
+
+  Status restore(std::string_view image) override {
+    SnapshotReader r(image, spec_, plan_->state_fingerprint(), kLayoutPanes);
+    if (r.ok() && load_panes(r) && load_late(r)) r.at_end();
+    return r.status();
+  }
+
  private:
+  // A pane start whose window arithmetic (first_end, last_end, start_of, cleanup_at) cannot
+  // overflow; every pane the aggregator makes is one, a garbled image's need not be.
+  bool valid_pane(TimestampMs p) const {
+    return p % w_.pane() == 0 && p >= kMinTimestamp + spec_.window_size &&
+           p <= kMaxTimestamp - spec_.window_size;
+  }
+
+  bool load_panes(SnapshotReader& r) {
+    uint64_t n_panes;
+    if (!r.i64(fired_) || !r.count(n_panes, 16, "pane")) return false;
+    for (uint64_t p = 0; p < n_panes; ++p) {
+      TimestampMs start;
+      uint64_t n;
+      if (!r.i64(start) || !r.count(n, 4 + kAggStateFixedSize * n_, "pane entry")) return false;
+      if (!valid_pane(start)) return r.fail("pane start off the pane grid or out of range");
+      if (!panes_.empty() && start <= panes_.rbegin()->first) return r.fail("panes out of order");
+      AggTable& t = panes_.emplace_hint(panes_.end(), start, AggTable(n_))->second;
+      for (uint64_t i = 0; i < n; ++i) {
+        std::string_view key;
+        if (!r.key(key)) return false;
+        const size_t before = t.size();
+        AggState* states = t.find_or_insert(key, hash64(key));
+        if (t.size() == before) return r.fail("duplicate key in a pane");
+        if (!r.states(states, t.bytes())) return false;
+      }
+    }
+    return true;
+  }
+
+  bool load_late(SnapshotReader& r) {
+    uint64_t n_late;
+    if (!r.count(n_late, 32, "late window")) return false;
+    for (uint64_t i = 0; i < n_late; ++i) {
+      std::pair<TimestampMs, TimestampMs> bounds;  // (end, start)
+      uint64_t n_versions, n_dirty;
+      if (!r.i64(bounds.first) || !r.i64(bounds.second)) return false;
+      if (bounds.first < kMinTimestamp + w_.pane() || !valid_pane(bounds.first - w_.pane()) ||
+          bounds.second != w_.start_of(bounds.first))
+        return r.fail("late window bounds are not a window of this query");
+      if (!late_.empty() && bounds <= late_.rbegin()->first)
+        return r.fail("late windows out of order");
+      LateWindow& late = late_.emplace_hint(late_.end(), bounds, LateWindow{})->second;
+      if (!r.count(n_versions, 8, "late window key")) return false;
+      late.versions.reserve(n_versions);
+      for (uint64_t k = 0; k < n_versions; ++k) {
+        std::string_view key;
+        uint32_t version;
+        if (!r.key(key) || !r.u32(version)) return false;
+        if (!late.versions.try_emplace(std::string(key), version).second)
+          return r.fail("duplicate key in a late window");
+      }
+      if (!r.count(n_dirty, 4, "dirty key")) return false;
+      for (uint64_t k = 0; k < n_dirty; ++k) {
+        std::string_view key;
+        if (!r.key(key)) return false;
+        if (!late.dirty.emplace(key).second) return r.fail("duplicate dirty key");
+      }
+    }
+    return true;
+  }
+
   struct LateWindow {
     std::unordered_map<std::string, uint32_t, StringViewHash, StringViewEq> versions;
     std::set<std::string> dirty;
@@ -249,7 +359,74 @@ class SessionMerger final : public WindowMerger::Impl {
     return n;
   }
 
+  std::unique_ptr<WindowMerger::Impl> make_empty() const override {
+    return std::make_unique<SessionMerger>(plan_);
+  }
+
+  void snapshot(std::string& out) const override {
+    SnapshotWriter w(out, plan_->state_fingerprint(), kLayoutSessions, aggs_per_entry(spec_));
+    w.u64(sessions_.size());
+    for (const auto& [key, list] : sessions_) {
+      w.key(key);
+      w.u64(list.size());
+      for (const Session& s : list) {
+        w.i64(s.start);
+        w.i64(s.end);
+        w.i64(s.version);
+        w.u8(s.dirty ? 1 : 0);
+        w.u64(s.emitted.size());
+        for (const auto& [start, end] : s.emitted) {
+          w.i64(start);
+          w.i64(end);
+        }
+        w.states(spec_.aggs, s.states.data(), s.store);
+      }
+    }
+    w.finish();
+  }
+
+  Status restore(std::string_view image) override {
+    SnapshotReader r(image, spec_, plan_->state_fingerprint(), kLayoutSessions);
+    if (r.ok() && load_sessions(r)) r.at_end();
+    return r.status();
+  }
+
  private:
+  bool load_sessions(SnapshotReader& r) {
+    uint64_t n_keys;
+    if (!r.count(n_keys, 12, "session key")) return false;
+    const size_t session_min = 33 + kAggStateFixedSize * n_;
+    for (uint64_t k = 0; k < n_keys; ++k) {
+      std::string_view key;
+      uint64_t n;
+      if (!r.key(key) || !r.count(n, session_min, "session")) return false;
+      if (n == 0) return r.fail("group key without sessions");
+      auto [it, fresh] = sessions_.try_emplace(std::string(key));
+      if (!fresh) return r.fail("duplicate session key");
+      std::vector<Session>& list = it->second;
+      list.reserve(n);
+      for (uint64_t i = 0; i < n; ++i) {
+        Session& s = list.emplace_back();
+        uint8_t dirty;
+        uint64_t n_emitted;
+        if (!r.i64(s.start) || !r.i64(s.end) || !r.i64(s.version) || !r.u8(dirty) ||
+            !r.count(n_emitted, 16, "superseded row"))
+          return false;
+        if (s.start >= s.end) return r.fail("session ends before it starts");
+        if (i > 0 && list[i - 1].end >= s.start) return r.fail("sessions overlap or touch");
+        if (s.version < -1 || dirty > 1) return r.fail("bad session version or dirty flag");
+        s.dirty = dirty != 0;
+        s.emitted.resize(n_emitted);
+        for (auto& [start, end] : s.emitted)
+          if (!r.i64(start) || !r.i64(end)) return false;
+        s.states.resize(n_);
+        if (!r.states(s.states.data(), s.store)) return false;
+        min_due_ = std::min(min_due_, due(s));
+      }
+    }
+    return true;
+  }
+
   // The next watermark at which fire() has work for this session.
   TimestampMs due(const Session& s) const {
     if (s.version < 0 || s.dirty) return s.end - 1;
@@ -302,5 +479,13 @@ void WindowMerger::fire(TimestampMs watermark, std::vector<FiredRow>& out) {
   impl_->fire(watermark, out);
 }
 size_t WindowMerger::open_windows() const { return impl_->open_windows(); }
+void WindowMerger::snapshot(std::string& out) const { impl_->snapshot(out); }
+Status WindowMerger::restore(std::string_view image) {
+  // Into a new Impl, so that a bad image leaves this merger as it was.
+  std::unique_ptr<Impl> fresh = impl_->make_empty();
+  FRESHET_TRY(fresh->restore(image));
+  impl_ = std::move(fresh);
+  return ok();
+}
 
 }  // namespace freshet::query

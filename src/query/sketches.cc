@@ -125,9 +125,18 @@ bool Hll::parse(std::string_view& in) {
   }
   uint32_t n;
   if (tag != 'S' || !get_u32(in, n)) return false;
+  // Checked, not trusted: state snapshots come from disk, and set()/densify() index by these
+  // entries and rely on their order.
+  if (n > kSparseMax || n > in.size() / 4) return false;
   sparse_.resize(n);
-  for (uint32_t i = 0; i < n; ++i)
-    if (!get_u32(in, sparse_[i])) return false;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t e;
+    get_u32(in, e);
+    const uint32_t rho = e & 0xff;
+    if ((e >> 8) >= kRegisters || rho == 0 || rho > 64 - kP + 1) return false;
+    if (i > 0 && (e >> 8) <= (sparse_[i - 1] >> 8)) return false;
+    sparse_[i] = e;
+  }
   return true;
 }
 

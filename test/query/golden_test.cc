@@ -59,12 +59,12 @@ Case read_case(const std::filesystem::path& path) {
   return c;
 }
 
-struct Result {
+struct CaseResult {
   std::vector<std::string> rows, late;
 };
 
-Result run_case(const Case& c, const std::shared_ptr<const Plan>& plan, uint32_t shards) {
-  Result res;
+CaseResult run_case(const Case& c, const std::shared_ptr<const Plan>& plan, uint32_t shards) {
+  CaseResult res;
   if (plan->stateless()) {
     StatelessOperator op(plan);
     std::vector<std::string_view> views;
@@ -105,7 +105,7 @@ TEST_CASE("golden cases produce exactly their expected rows") {
     auto plan = test::compile_late(c.sql, c.lateness);
     for (uint32_t shards : {1u, 2u}) {
       CAPTURE(shards);
-      Result r = run_case(c, plan, shards);
+      CaseResult r = run_case(c, plan, shards);
       CHECK(r.rows == c.expect);
       CHECK(r.late == c.late);
     }

@@ -70,6 +70,15 @@ class LocalAggregator {
   // could touch a session the owner fires is held back. Calling it again with the same
   // watermark ships increments added since.
   void drain(TimestampMs watermark, uint32_t shard_count, std::vector<PartialBatch>& out);
+  // At a checkpoint barrier (semantics §3.7): moves out EVERY partial held, whatever its
+  // window, into out[owner] as drain() does, so that the owners' snapshots hold all the
+  // state. Does not change drained_watermark(), so lateness is judged as before; records for
+  // a pane or session piece shipped here start increments, exactly as after drain(). The
+  // owner merges a not-yet-fired window's increments as they come.
+  void drain_all(uint32_t shard_count, std::vector<PartialBatch>& out);
+  // After a restart, on a freshly constructed aggregator: judge lateness as before the crash,
+  // as if drain(watermark) had run with nothing held (the watermark never goes back).
+  void restore_watermark(TimestampMs watermark);
 
   // Called for each malformed or late record (optional; default none).
   void set_reject_callback(RejectFn fn);

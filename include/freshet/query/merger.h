@@ -12,10 +12,12 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "freshet/base/ids.h"
+#include "freshet/base/result.h"
 #include "freshet/query/partial_batch.h"
 #include "freshet/query/plan.h"
 
@@ -57,6 +59,18 @@ class WindowMerger {
   // up a version.
   void fire(TimestampMs watermark, std::vector<FiredRow>& out);
   size_t open_windows() const;
+
+  // Checkpoints (semantics §3.7). Call once every partial up to the barrier has been merged
+  // (LocalAggregator::drain_all on every upstream shard). APPENDS to `out` a self-contained,
+  // versioned image of all the state fire() depends on: open panes or sessions with their
+  // aggregate states, the last fire() watermark, fired windows' versions and pending late
+  // re-fires. Layout: src/query/snapshot_format.h. Does not change the merger.
+  void snapshot(std::string& out) const;
+  // Loads an image written by snapshot() for a plan with the same Plan::state_fingerprint()
+  // into this freshly constructed merger (whatever it held is replaced). A truncated,
+  // garbled or foreign image, or an unknown format version, is ErrorCode::kCorruption with
+  // a message naming the problem; the merger is then unchanged.
+  [[nodiscard]] Status restore(std::string_view image);
 
   class Impl;  // pane windows or sessions; defined in src/query/merger.cc
 

@@ -23,6 +23,7 @@
 // Columns are JSON fields of the record value, nested with dots (`a.b.c`). Everything else
 // is reported as a Diagnostic at the offending token (E03xx codes, see src/query/diag.h).
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -92,6 +93,13 @@ class Plan {
   std::vector<std::string> output_columns() const;
   // Every JSON field the query reads (dotted paths), the ts column first.
   const std::vector<std::string>& referenced_fields() const;
+  // A stable hash (freshet::hash64, same value in every process and build) of everything the
+  // windowed state's layout and meaning depend on: window kind and sizes, allowed lateness,
+  // GROUP BY expressions in order, the aggregate list with its arguments (HAVING's included),
+  // and the output columns. WHERE, HAVING's predicate, the event-time column, names of the
+  // query and its input, and the SQL's spelling do not count. A checkpoint's state may be
+  // restored only into a plan with the same fingerprint.
+  uint64_t state_fingerprint() const;
 
   const PlanSpec& spec() const { return *spec_; }
 
