@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <glob.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "freshet/base/log.h"
 #include "freshet/base/time.h"
+#include "freshet/sources/source_position.h"
 
 namespace freshet::sources {
 namespace {
@@ -53,16 +55,73 @@ Status FileSource::start() {
     shard_.schedule_after(kPollInterval, [this] { (void)start(); });
     return ok();
   }
-  // read_from: end starts at the end of the last file, like `tail -F -n0`.
-  if (!options_.read_from_beginning) file_index_ = files_.size() - 1;
-  FRESHET_ASSIGN_OR_RETURN(fd_, fs_.open(files_[file_index_], O_RDONLY | O_CLOEXEC, 0));
-  if (!options_.read_from_beginning) {
-    FRESHET_ASSIGN_OR_RETURN(offset_, fs_.file_size(fd_.get()));
+  FRESHET_ASSIGN_OR_RETURN(const bool resumed, resume());
+  if (!resumed) {
+    // read_from: end starts at the end of the last file, like `tail -F -n0`.
+    file_index_ = options_.read_from_beginning ? 0 : files_.size() - 1;
+    offset_ = 0;
+    FRESHET_ASSIGN_OR_RETURN(fd_, fs_.open(files_[file_index_], O_RDONLY | O_CLOEXEC, 0));
+    if (!options_.read_from_beginning) {
+      FRESHET_ASSIGN_OR_RETURN(offset_, fs_.file_size(fd_.get()));
+    }
+    batcher_.track_positions(options_.name, files_[file_index_], offset_);
+    batcher_.begin_file(files_[file_index_], offset_);
   }
   log::info("source {}: reading {} file(s) matching {}", options_.name, files_.size(),
             options_.pattern);
   read_next();
   return ok();
+}
+
+size_t FileSource::file_at_or_after(const std::string& path) const {
+  // glob(3) sorts with strcoll, which is strcmp order in the C locale freshet runs in.
+  return static_cast<size_t>(std::lower_bound(files_.begin(), files_.end(), path) - files_.begin());
+}
+
+Result<bool> FileSource::resume() {
+  std::optional<FilePosition> origin;
+  std::optional<FilePosition> lowest;
+  std::vector<uint64_t> holds(static_cast<size_t>(options_.partitions), 0);
+  bool all = options_.resume_from.size() >= holds.size();
+  for (size_t p = 0; p < options_.resume_from.size(); ++p) {
+    if (!options_.resume_from[p]) {
+      all = false;
+      continue;
+    }
+    FRESHET_ASSIGN_OR_RETURN(auto pos, FilePosition::decode(*options_.resume_from[p]));
+    if (origin &&
+        (origin->origin_path != pos.origin_path || origin->origin_offset != pos.origin_offset))
+      return make_error(ErrorCode::kCorruption,
+                        "source `{}`: partitions disagree on where the stream began: `{}` and `{}`",
+                        options_.name, origin->encode(), pos.encode());
+    if (p < holds.size()) holds[p] = pos.line;
+    if (!lowest || pos.line < lowest->line) lowest = pos;
+    if (!origin) origin = std::move(pos);
+  }
+  if (!origin) return false;
+  // A partition with no position holds nothing yet: read it from the stream's origin.
+  FilePosition from = all ? *lowest : *origin;
+  if (!all) {
+    from.line = 0;
+    from.path = origin->origin_path;
+    from.offset = origin->origin_offset;
+  }
+  file_index_ = file_at_or_after(from.path);
+  offset_ = from.offset;
+  if (file_index_ >= files_.size() || files_[file_index_] != from.path) {
+    // The file was removed: its unread lines are gone, and the line numbers of what follows
+    // no longer match the first run's.
+    log::warn("source {}: {} was removed; resuming at the next file", options_.name, from.path);
+    offset_ = 0;
+    if (file_index_ >= files_.size()) file_index_ = files_.size() - 1;
+  }
+  FRESHET_ASSIGN_OR_RETURN(fd_, fs_.open(files_[file_index_], O_RDONLY | O_CLOEXEC, 0));
+  batcher_.track_positions(options_.name, origin->origin_path, origin->origin_offset);
+  batcher_.resume_at(from.line, std::move(holds));
+  batcher_.begin_file(files_[file_index_], offset_);
+  log::info("source {}: resuming at line {} ({} byte {})", options_.name, from.line,
+            files_[file_index_], offset_);
+  return true;
 }
 
 bool FileSource::any_backlogged() const {
@@ -128,6 +187,7 @@ void FileSource::next_file() {
   }
   fd_ = std::move(*fd);
   offset_ = 0;
+  batcher_.begin_file(files_[file_index_], 0);
   read_next();
 }
 

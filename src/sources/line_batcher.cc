@@ -2,7 +2,10 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "freshet/base/hash.h"
+#include "freshet/sources/source_position.h"
 
 namespace freshet::sources {
 
@@ -52,29 +55,68 @@ bool LineBatcher::key_of(std::string_view line, std::string& key) {
   return true;
 }
 
-void LineBatcher::add_line(std::string_view line, TimestampMs now) {
+void LineBatcher::track_positions(std::string_view source, std::string origin_path,
+                                  uint64_t origin_offset) {
+  header_key_ = position_header_key(source);
+  origin_path_ = std::move(origin_path);
+  origin_offset_ = origin_offset;
+}
+
+void LineBatcher::begin_file(std::string path, uint64_t offset) {
+  ++file_;
+  path_ = std::move(path);
+  file_pos_ = offset;
+}
+
+void LineBatcher::resume_at(uint64_t line, std::vector<uint64_t> holds) {
+  lines_ = line;
+  holds_ = std::move(holds);
+  holds_.resize(static_cast<size_t>(partitions_), 0);
+  skip_below_ = 0;
+  for (uint64_t h : holds_) skip_below_ = std::max(skip_below_, h);
+}
+
+void LineBatcher::add_line(std::string_view line, TimestampMs now, uint64_t end) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.find_first_not_of(" \t") == std::string_view::npos) return;
-  ++lines_;
+  const uint64_t number = lines_++;
   const bool keyed = key_of(line, key_);
-  const int32_t p = keyed
-                        ? kafka_partition(key_, partitions_)
-                        : static_cast<int32_t>(round_robin_++ % static_cast<uint64_t>(partitions_));
+  const int32_t p = keyed ? kafka_partition(key_, partitions_)
+                          : static_cast<int32_t>(number % static_cast<uint64_t>(partitions_));
+  if (number < skip_below_ && number < holds_[static_cast<size_t>(p)]) [[unlikely]]
+    return;  // appended before a restart
   auto& o = open_[static_cast<size_t>(p)];
   if (!o.builder) {
     o.bytes.clear();
     o.builder = std::make_unique<log::BatchBuilder>(o.bytes, now);
   }
   o.builder->add(keyed ? std::optional<std::string_view>(key_) : std::nullopt, line, now);
-  if (o.bytes.size() >= max_batch_bytes_) {
-    o.builder->finish(Offset(0));
-    const uint32_t n = o.builder->count();
-    o.builder.reset();
-    emit_(p, std::move(o.bytes), n);
+  if (o.file != file_) {
+    o.file = file_;
+    o.path = path_;
   }
+  o.end = end;
+  o.lines_after = number + 1;
+  if (o.bytes.size() >= max_batch_bytes_) emit_batch(static_cast<size_t>(p));
+}
+
+void LineBatcher::emit_batch(size_t p) {
+  auto& o = open_[p];
+  if (!header_key_.empty()) {
+    const std::string value =
+        FilePosition{o.lines_after, o.end, o.path, origin_offset_, origin_path_}.encode();
+    const log::RecordHeader position[] = {{header_key_, std::string_view(value)}};
+    o.builder->set_first_record_headers(position);
+  }
+  o.builder->finish(Offset(0));
+  const uint32_t n = o.builder->count();
+  o.builder.reset();
+  emit_(static_cast<int32_t>(p), std::move(o.bytes), n);
 }
 
 void LineBatcher::feed(std::string_view bytes, TimestampMs now) {
+  const uint64_t base = file_pos_;  // the file offset of bytes[0]
+  file_pos_ += bytes.size();
   size_t start = 0;
   if (!carry_.empty()) {
     const size_t nl = bytes.find('\n');
@@ -83,13 +125,13 @@ void LineBatcher::feed(std::string_view bytes, TimestampMs now) {
       return;
     }
     carry_.append(bytes.substr(0, nl));
-    add_line(carry_, now);
+    add_line(carry_, now, base + nl + 1);
     consumed_ += carry_.size() + 1;
     carry_.clear();
     start = nl + 1;
   }
   for (size_t nl; (nl = bytes.find('\n', start)) != std::string_view::npos; start = nl + 1) {
-    add_line(bytes.substr(start, nl - start), now);
+    add_line(bytes.substr(start, nl - start), now, base + nl + 1);
     consumed_ += nl - start + 1;
   }
   carry_.append(bytes.substr(start));
@@ -97,21 +139,15 @@ void LineBatcher::feed(std::string_view bytes, TimestampMs now) {
 
 void LineBatcher::end_of_file(TimestampMs now) {
   if (!carry_.empty()) {
-    add_line(carry_, now);
+    add_line(carry_, now, file_pos_);
     consumed_ += carry_.size();
     carry_.clear();
   }
 }
 
 void LineBatcher::flush() {
-  for (size_t p = 0; p < open_.size(); ++p) {
-    auto& o = open_[p];
-    if (!o.builder) continue;
-    o.builder->finish(Offset(0));
-    const uint32_t n = o.builder->count();
-    o.builder.reset();
-    emit_(static_cast<int32_t>(p), std::move(o.bytes), n);
-  }
+  for (size_t p = 0; p < open_.size(); ++p)
+    if (open_[p].builder) emit_batch(p);
 }
 
 }  // namespace freshet::sources

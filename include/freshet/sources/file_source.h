@@ -4,6 +4,16 @@
 //   bounded: false  keep reading as the files grow (following rotation comes later)
 //   read_from       beginning | end (end: only what is appended after start-up)
 //
+// Exactly once across crashes: every batch carries the position after its last line
+// (source_position.h). Given every partition's last position (resume_from), start() reads
+// again from the lowest of them and drops the lines a partition already holds; a partition
+// with no position holds nothing, so the stream is read from its origin (where line 0 was
+// read) for it. This holds for read_from: end too: on a restart with any position the
+// source resumes from the recovered positions, not from the current end of the files, and
+// only a restart with no position at all starts at the end again. Files must only grow:
+// lines are found again by byte offset and numbered from the origin. When a partition never
+// receives a line (keyed data with few keys), every restart reads from the origin again.
+//
 // Owned by one shard, which reads through its io_uring ring in 1 MiB chunks and turns lines
 // into per-partition batches (LineBatcher). Batches are handed to `deliver`, which the server
 // routes to the shard owning the partition; reading pauses while a target is backlogged, so
@@ -12,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +41,9 @@ struct FileSourceOptions {
   bool bounded = true;
   std::string key_field;
   int32_t partitions = 1;
+  // last_source_position(partition p, name) for every partition p of the topic, gathered
+  // from their owner shards; empty (or all nullopt) on a first start.
+  std::vector<std::optional<std::string>> resume_from;
 };
 
 class FileSource final : public io::Completion {
@@ -42,8 +56,10 @@ class FileSource final : public io::Completion {
              Backlogged backlogged, std::function<void()> on_finished);
   ~FileSource() override;
 
-  // Expands the pattern and starts reading. A bounded source whose pattern matches nothing
-  // is an error (a typo would otherwise "finish" at once with no data).
+  // Expands the pattern and starts reading, from the recovered positions if there are any. A
+  // bounded source whose pattern matches nothing is an error (a typo would otherwise
+  // "finish" at once with no data); positions that do not decode or disagree on the origin
+  // are kCorruption.
   Status start();
   // Stops reading: nothing more is delivered (shutdown). A read in flight is ignored.
   void stop() { stopped_ = true; }
@@ -57,6 +73,10 @@ class FileSource final : public io::Completion {
   void next_file();
   void finish();
   bool any_backlogged() const;
+  // Positions the reader and the batcher from options_.resume_from; false when there is none.
+  Result<bool> resume();
+  // The index in files_ of `path`, or of the first file sorting after it (it was removed).
+  size_t file_at_or_after(const std::string& path) const;
 
   shard::Shard& shard_;
   io::FileSystem& fs_;

@@ -3,12 +3,18 @@
 // Kafka producer would: each non-empty line is one record value, keyed by a field of the
 // JSON object (partitioned with Kafka's murmur2) or spread round-robin when the field is
 // absent. Lines are stored as they are, valid JSON or not: the log keeps bytes, and a query
-// that cannot read a record sends it to its dead-letter output with the reason.
+// that cannot read a record sends it to its dead-letter output with the reason. Unkeyed lines
+// go to partition (line number % partitions), the line number counting the stream's records
+// (non-blank lines) from its origin, so the routing is the same after a restart.
+//
+// With track_positions(), every batch carries the stream's position after its last line
+// (source_position.h), and resume_at() drops the lines a partition already holds.
 //
 // Used by the file source. Owned by one shard (the source's reader); not thread-safe.
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,12 +41,25 @@ class LineBatcher {
   // Emits every open batch.
   void flush();
 
+  // From now on every batch carries, on its first record, the header
+  // position_header_key(source) with the FilePosition after its last line; line 0 of the
+  // stream was read at `origin_offset` of `origin_path`.
+  void track_positions(std::string_view source, std::string origin_path, uint64_t origin_offset);
+  // The bytes fed next are those of `path` from byte `offset` on. A partial line of the
+  // previous file must have been ended with end_of_file() first.
+  void begin_file(std::string path, uint64_t offset);
+  // Resuming: the next line is line `line` of the stream, and a line routed to partition p is
+  // dropped when its number is below holds[p] (the partition holds it already).
+  void resume_at(uint64_t line, std::vector<uint64_t> holds);
+
   uint64_t lines() const { return lines_; }
   uint64_t bytes_consumed() const { return consumed_; }  // through the last complete line
 
  private:
-  void add_line(std::string_view line, TimestampMs now);
+  // `end` is the file offset just after the line (its newline included).
+  void add_line(std::string_view line, TimestampMs now, uint64_t end);
   bool key_of(std::string_view line, std::string& key);
+  void emit_batch(size_t p);
 
   std::string key_field_;
   std::vector<std::string> key_path_;
@@ -50,14 +69,28 @@ class LineBatcher {
   struct Open {
     std::string bytes;
     std::unique_ptr<log::BatchBuilder> builder;
+    // The position after its last line: the file (by number, and its path), the byte and the
+    // stream's line count.
+    uint64_t file = 0;
+    std::string path;
+    uint64_t end = 0;
+    uint64_t lines_after = 0;
   };
   std::vector<Open> open_;
   std::string carry_;  // an incomplete line from the previous feed
   std::string key_;
   std::string padded_;
-  uint64_t round_robin_ = 0;
-  uint64_t lines_ = 0;
+  uint64_t lines_ = 0;  // the stream's line number of the next line
   uint64_t consumed_ = 0;
+  // Position tracking (empty header key: off).
+  std::string header_key_;
+  std::string origin_path_;
+  uint64_t origin_offset_ = 0;
+  uint64_t file_ = 1;  // numbers the files begun, so a batch knows when its path changed
+  std::string path_;
+  uint64_t file_pos_ = 0;  // the offset in path_ of the next byte fed
+  std::vector<uint64_t> holds_;
+  uint64_t skip_below_ = 0;  // the largest of holds_
 };
 
 }  // namespace freshet::sources
