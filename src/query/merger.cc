@@ -113,6 +113,10 @@ class PaneMerger final : public WindowMerger::Impl {
 
   void snapshot(std::string& out) const override {
     SnapshotWriter w(out, plan_->state_fingerprint(), kLayoutPanes, aggs_per_entry(spec_));
+    const size_t per_entry = 4 + snapshot_bytes_per_entry(spec_);
+    size_t estimate = 64;
+    for (const auto& [start, t] : panes_) estimate += 16 + t.bytes().size() + t.size() * per_entry;
+    w.reserve(estimate);
     w.i64(fired_);
     w.u64(panes_.size());
     for (const auto& [start, t] : panes_) {
@@ -365,6 +369,13 @@ class SessionMerger final : public WindowMerger::Impl {
 
   void snapshot(std::string& out) const override {
     SnapshotWriter w(out, plan_->state_fingerprint(), kLayoutSessions, aggs_per_entry(spec_));
+    size_t estimate = 64;
+    for (const auto& [key, list] : sessions_) {
+      estimate += 12 + key.size();
+      for (const Session& s : list)
+        estimate += 33 + 16 * s.emitted.size() + s.store.size() + snapshot_bytes_per_entry(spec_);
+    }
+    w.reserve(estimate);
     w.u64(sessions_.size());
     for (const auto& [key, list] : sessions_) {
       w.key(key);

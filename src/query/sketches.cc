@@ -130,8 +130,8 @@ bool Hll::parse(std::string_view& in) {
   if (n > kSparseMax || n > in.size() / 4) return false;
   sparse_.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
-    uint32_t e;
-    get_u32(in, e);
+    uint32_t e = 0;
+    if (!get_u32(in, e)) return false;
     const uint32_t rho = e & 0xff;
     if ((e >> 8) >= kRegisters || rho == 0 || rho > 64 - kP + 1) return false;
     if (i > 0 && (e >> 8) <= (sparse_[i - 1] >> 8)) return false;

@@ -29,6 +29,12 @@ constexpr uint8_t kKnownFlags = kAggInexact | kAggHasExt | kMmTypeMask;
 
 // ---- writer ----
 
+size_t snapshot_bytes_per_entry(const PlanSpec& spec) {
+  size_t n = 0;
+  for (const AggSpec& a : spec.aggs) n += kAggStateFixedSize + (is_sketch(a.kind) ? 48 : 0);
+  return n;
+}
+
 SnapshotWriter::SnapshotWriter(std::string& out, uint64_t fingerprint, uint16_t layout,
                                uint16_t aggs)
     : out_(out), header_(out.size()) {
@@ -55,44 +61,48 @@ void SnapshotWriter::states(const std::vector<AggSpec>& aggs, const AggState* st
 }
 
 void SnapshotWriter::state(AggKind kind, const AggState& s, const ByteStore& store) {
+  // The fixed part in one append (the hot path: most states have no payload).
+  char fixed[kAggStateFixedSize];
   const auto sum = static_cast<UInt128>(s.sum);
-  u64(static_cast<uint64_t>(sum));
-  u64(static_cast<uint64_t>(sum >> 64));
-  raw(&s.dbl, 8);
-  i64(s.count);
-  u8(s.scale);
-  u8(s.flags);
-  if (s.flags & kAggHasExt) {
-    const ExtState& e = store.ext[s.str_off];
-    // Length first, patched once the payload is written: one pass, no copy of the set.
-    const size_t len_at = out_.size();
-    u32(0);
-    switch (kind) {
-      case AggKind::kCountDistinct:
-        u32(static_cast<uint32_t>(e.distinct.size()));
-        for (const std::string& v : e.distinct) key(v);
-        break;
-      case AggKind::kApproxDistinct:
-      case AggKind::kPercentile:
-        scratch_.clear();
-        if (kind == AggKind::kApproxDistinct)
-          e.hll.serialize(scratch_);
-        else
-          e.dd.serialize(scratch_);
-        out_.append(scratch_.data(), scratch_.size());
-        break;
-      default:
-        break;
-    }
-    const auto len = static_cast<uint32_t>(out_.size() - len_at - 4);
-    std::memcpy(out_.data() + len_at, &len, 4);
+  const auto lo = static_cast<uint64_t>(sum), hi = static_cast<uint64_t>(sum >> 64);
+  std::memcpy(fixed, &lo, 8);
+  std::memcpy(fixed + 8, &hi, 8);
+  std::memcpy(fixed + 16, &s.dbl, 8);
+  std::memcpy(fixed + 24, &s.count, 8);
+  fixed[32] = static_cast<char>(s.scale);
+  fixed[33] = static_cast<char>(s.flags);
+  std::string_view str;
+  if ((s.flags & kMmTypeMask) == kMmString && !is_sketch(kind))
+    str = {store.data() + s.str_off, s.str_len};  // MIN/MAX string, FIRST/LAST encoding
+  const auto str_len = static_cast<uint32_t>(str.size());
+  std::memcpy(fixed + 34, &str_len, 4);
+  const size_t len_at = out_.size() + 34;
+  raw(fixed, sizeof fixed);
+  if (!(s.flags & kAggHasExt)) {
+    out_.append(str);
     return;
   }
-  if ((s.flags & kMmTypeMask) == kMmString && !is_sketch(kind)) {
-    key({store.data() + s.str_off, s.str_len});  // MIN/MAX string, FIRST/LAST encoding
-    return;
+  const ExtState& e = store.ext[s.str_off];
+  switch (kind) {
+    case AggKind::kCountDistinct:
+      u32(static_cast<uint32_t>(e.distinct.size()));
+      for (const std::string& v : e.distinct) key(v);
+      break;
+    case AggKind::kApproxDistinct:
+    case AggKind::kPercentile:
+      scratch_.clear();
+      if (kind == AggKind::kApproxDistinct)
+        e.hll.serialize(scratch_);
+      else
+        e.dd.serialize(scratch_);
+      out_.append(scratch_.data(), scratch_.size());
+      break;
+    default:
+      break;
   }
-  u32(0);
+  // The payload length is known once it is written: patch it (one pass, no copy of the set).
+  const auto len = static_cast<uint32_t>(out_.size() - len_at - 4);
+  std::memcpy(out_.data() + len_at, &len, 4);
 }
 
 // ---- reader ----

@@ -24,11 +24,17 @@ namespace freshet::query {
 static_assert(std::endian::native == std::endian::little,
               "the snapshot format is little-endian and written with memcpy");
 
+// About what one entry's aggregate states take in an image (fixed parts, and a small sketch
+// or set), for SnapshotWriter::reserve.
+size_t snapshot_bytes_per_entry(const PlanSpec& spec);
+
 class SnapshotWriter {
  public:
   // Appends the header (body length and CRC still zero) to `out`; finish() fills them in.
   SnapshotWriter(std::string& out, uint64_t fingerprint, uint16_t layout, uint16_t aggs);
   void finish();
+  // Room for about `bytes` more, so a large image is not copied as the string grows.
+  void reserve(size_t bytes) { out_.reserve(out_.size() + bytes); }
 
   void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void u32(uint32_t v) { raw(&v, 4); }
