@@ -70,13 +70,15 @@ Result<std::string> CheckpointStore::epoch_dir(uint64_t epoch) {
   return path;
 }
 
-Status CheckpointStore::write_durable(const std::string& path, std::string_view bytes) {
+Status CheckpointStore::write_durable(const std::string& path, std::string_view bytes,
+                                      const std::function<void()>& before_rename) {
   const std::string tmp = path + std::string(kTmpSuffix);
   {
     FRESHET_ASSIGN_OR_RETURN(io::UniqueFd fd, fs_.open(tmp, O_WRONLY | O_CREAT | O_TRUNC));
     FRESHET_TRY(fs_.pwrite(fd.get(), bytes.data(), bytes.size(), 0));
     FRESHET_TRY(fs_.fsync(fd.get()));
   }
+  if (before_rename) before_rename();
   FRESHET_TRY(fs_.rename(tmp, path));
   return fs_.fsync_dir(parent_dir(path));
 }
@@ -93,13 +95,12 @@ Result<StateFileEntry> CheckpointStore::write_state_file(uint64_t epoch, ShardId
   return StateFileEntry{shard, file, bytes.size(), crc32c(0, bytes.data(), bytes.size())};
 }
 
-Status CheckpointStore::commit(const Manifest& m) {
+Status CheckpointStore::commit(const Manifest& m, const std::function<void()>& before_rename) {
   FRESHET_ASSIGN_OR_RETURN(std::string dir, epoch_dir(m.epoch));
   // The rename inside write_durable is the commit; the directory fsync after it makes the
   // commit survive a power cut.
-  FRESHET_TRY(write_durable(dir + "/" + std::string(kManifest), encode(m)).map_error([&](Error e) {
-    return std::move(e).context("commit manifest");
-  }));
+  FRESHET_TRY(write_durable(dir + "/" + std::string(kManifest), encode(m), before_rename)
+                  .map_error([&](Error e) { return std::move(e).context("commit manifest"); }));
   return write_durable(dir_ + "/" + std::string(kCurrent), fmt::format("{}\n", m.epoch))
       .map_error([&](Error e) {
         return std::move(e).context(

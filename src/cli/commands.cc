@@ -79,6 +79,8 @@ int check_command(const CheckArgs& args) {
 int run_command(const RunArgs& args) {
   server::RunOptions options;
   options.reset = args.reset;
+  options.drain = args.drain;
+  options.reset_state = args.reset_state;
   if (!args.duration.empty()) {
     auto d = config::parse_duration(args.duration);
     if (!d || *d <= 0) {

@@ -48,6 +48,8 @@ struct RunArgs {
   std::string file;
   std::string duration;
   bool reset = false;
+  bool drain = false;
+  std::vector<std::string> reset_state;
 };
 int run_command(const RunArgs& args);
 

@@ -42,6 +42,14 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--duration", run.duration, "Stop after this long, e.g. 30s or 5m");
   run_cmd->add_flag("--reset", run.reset,
                     "Delete the log in data_dir and truncate the output files first");
+  run_cmd->add_flag("--drain", run.drain,
+                    "On stop, end the inputs and fire every open window before the final "
+                    "checkpoint (default: suspend, saving open windows for the next start)");
+  run_cmd
+      ->add_option("--reset-state", run.reset_state,
+                   "Drop the saved state of this query (repeatable): it starts over from "
+                   "the beginning of its topic")
+      ->type_name("QUERY");
   run_cmd->footer(
       "\nExamples:\n  freshet run --config config/demo.yaml --reset\n"
       "  freshet run -c pipeline.yaml --duration 1m");

@@ -4,6 +4,7 @@
 
 #include "freshet/base/log.h"
 #include "freshet/base/time.h"
+#include "freshet/shard/runtime.h"
 #include "shard_state.h"
 
 namespace freshet::server {
@@ -61,12 +62,109 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
 
 Pipeline::~Pipeline() = default;
 
+std::string sink_file_path(const std::string& path, int kind) {
+  if (kind == 0) return path;
+  const auto slash = path.rfind('/');
+  const auto dot = path.rfind('.');
+  const bool ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  return fmt::format("{}.{}.jsonl", ext ? path.substr(0, dot) : path, kind == 1 ? "late" : "dead");
+}
+
 void Pipeline::init_shard(shard::Shard& shard) {
   log::set_thread_tag(fmt::format("shard {}", shard.id().value()));
   auto state = std::make_unique<ShardState>(*this, shard);
   ShardState* raw = state.get();
   states_[shard.id().value()] = std::move(state);
   if (auto st = raw->open(); !st) fail(st.error().message);
+  if (inits_done_.fetch_add(1, std::memory_order_acq_rel) + 1 == shards_ && restored_epoch_ > 0) {
+    // The last shard to restore: the recovery is over (the log tail replays from here on).
+    const int64_t us = (monotonic_ns() - recovery_began_ns_) / 1000;
+    stats_.recovery_us.store(us, std::memory_order_relaxed);
+    log::info("restored checkpoint {} in {:.1f} ms", restored_epoch_,
+              static_cast<double>(us) / 1000);
+  }
+  if (checkpointing() && shard.id() == ShardId(0)) {
+    coordinator_ = std::make_unique<Coordinator>(*this, shard, restored_epoch_, retained_);
+    coordinator_->start();
+  }
+}
+
+Status Pipeline::prepare_checkpoints(shard::Runtime& runtime) {
+  runtime_ = &runtime;
+  images_.assign(shards_, std::string());
+  for (const auto& q : queries_) restored_queries_.insert(q.name);
+  if (!checkpointing()) return ok();
+  recovery_began_ns_ = monotonic_ns();
+  for (const auto& name : options_.reset_state)
+    if (!config_.queries.count(name))
+      return make_error(ErrorCode::kConfig, "--reset-state {}: the config has no such query", name);
+  FRESHET_ASSIGN_OR_RETURN(
+      store_, checkpoint::CheckpointStore::open(fs(), config_.data_dir + "/checkpoints"));
+  if (options_.reset) {
+    // Start over: no checkpoint, and the exactly-once outputs empty like the others.
+    FRESHET_ASSIGN_OR_RETURN(auto epochs, store_->committed_epochs());
+    for (auto it = epochs.rbegin(); it != epochs.rend(); ++it)
+      FRESHET_TRY(store_->remove_epoch(*it));
+    for (const auto& s : sinks_) {
+      if (s.config.delivery != config::Delivery::kExactlyOnce) continue;
+      for (int kind = 0; kind < 3; ++kind) {
+        const std::string path = sink_file_path(s.config.path, kind);
+        FRESHET_ASSIGN_OR_RETURN(bool exists, fs().exists(path));
+        if (exists) FRESHET_TRY(fs().unlink(path));
+      }
+    }
+  }
+  FRESHET_TRY(store_->remove_incomplete());
+  FRESHET_ASSIGN_OR_RETURN(auto latest, store_->latest());
+  restored_queries_.clear();
+  if (latest) {
+    const auto& m = *latest;
+    if (m.shard_count != shards_)
+      return make_error(ErrorCode::kConfig,
+                        "checkpoint {} in {} was taken with {} shards and this run has {}; "
+                        "state is kept per shard. Run with `server: {{ shards: {} }}`, or start "
+                        "over with `freshet run --reset`",
+                        m.epoch, store_->dir(), m.shard_count, shards_, m.shard_count);
+    for (const auto& q : queries_) {
+      auto it = std::find_if(m.queries.begin(), m.queries.end(),
+                             [&](const auto& e) { return e.name == q.name; });
+      const bool reset = std::find(options_.reset_state.begin(), options_.reset_state.end(),
+                                   q.name) != options_.reset_state.end();
+      if (it == m.queries.end()) {
+        log::info("query `{}` is new since checkpoint {}: it starts from the beginning of `{}`",
+                  q.name, m.epoch, q.topic);
+      } else if (reset) {
+        log::info(
+            "query `{}`: --reset-state drops its state; it starts over from the "
+            "beginning of `{}`",
+            q.name, q.topic);
+      } else if (it->state_fingerprint != q.plan->state_fingerprint()) {
+        return make_error(
+            ErrorCode::kConfig,
+            "query `{}` changed since checkpoint {} in a way its saved state cannot follow "
+            "(window, GROUP BY, aggregates or lateness). Give the changed query a new name to "
+            "start it fresh beside the old output, or run `freshet run --reset-state {}` to "
+            "drop its state and recompute it from the log",
+            q.name, m.epoch, q.name);
+      } else {
+        restored_queries_.insert(q.name);
+      }
+    }
+    for (uint32_t s = 0; s < shards_; ++s) {
+      FRESHET_ASSIGN_OR_RETURN(images_[s], store_->read_state_file(m, ShardId(s)));
+    }
+    restored_epoch_ = m.epoch;
+    log::info("restoring checkpoint {} ({} queries, {} sink files)", m.epoch, m.queries.size(),
+              m.sink_files.size());
+  }
+  FRESHET_TRY(sink_files_.open(*this, latest ? &*latest : nullptr));
+  if (latest) retained_.push_back(std::move(*latest));
+  worker_ = std::make_unique<checkpoint::IoWorker>("freshet-ckpt");
+  return ok();
+}
+
+void Pipeline::stop_worker() {
+  if (worker_) worker_->stop();
 }
 
 ShardState& Pipeline::local() { return *states_[shard::this_shard().id().value()]; }

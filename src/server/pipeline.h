@@ -4,12 +4,17 @@
 // the shard mesh; tasks find their shard's state through Pipeline::local().
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "checkpointing.h"
+#include "freshet/checkpoint/io_worker.h"
+#include "freshet/checkpoint/store.h"
 #include "freshet/config/config.h"
 #include "freshet/io/file_system.h"
 #include "freshet/log/partition_log.h"
@@ -18,6 +23,7 @@
 #include "freshet/query/plan.h"
 #include "freshet/server/server.h"
 #include "freshet/server/topic_catalog.h"
+#include "freshet/shard/runtime.h"
 #include "freshet/shard/shard.h"
 #include "freshet/sinks/file_sink.h"
 #include "freshet/sources/generator_source.h"
@@ -45,6 +51,10 @@ struct SinkInfo {
 
 class ShardState;
 
+// The file of a sink for SinkFileKind `kind`: its path, or `<stem>.late.jsonl` /
+// `<stem>.dead.jsonl` beside it (DESIGN §7 names the late file so).
+std::string sink_file_path(const std::string& path, int kind);
+
 // Shared by all shards; everything here is read-only once shards start, except the atomics.
 class Pipeline {
  public:
@@ -66,6 +76,29 @@ class Pipeline {
   std::string partition_dir(const std::string& topic, int32_t p) const {
     return TopicCatalog(fs(), config_.data_dir).partition_dir(topic, p);
   }
+
+  // Checkpoints (empty/absent without a `checkpoint:` section).
+  bool checkpointing() const { return config_.checkpoint.has_value(); }
+  // Recovers from the latest checkpoint: sink files, state images, the epoch to go on from.
+  // Main thread, before the shards start. Errors say how to proceed.
+  Status prepare_checkpoints(shard::Runtime& runtime);
+  uint64_t restored_epoch() const { return restored_epoch_; }
+  // This shard's part of the restored checkpoint ("" when starting fresh).
+  const std::string& restore_image(ShardId s) const { return images_[s.value()]; }
+  // Whether a query's saved state is restored (false: new, changed with --reset-state).
+  bool restores(const std::string& query) const { return restored_queries_.count(query) > 0; }
+  checkpoint::IoWorker& worker() { return *worker_; }
+  checkpoint::CheckpointStore& store() { return *store_; }
+  SinkFiles& sink_files() { return sink_files_; }       // worker thread only
+  Coordinator& coordinator() { return *coordinator_; }  // shard 0 only
+  shard::Runtime& runtime() { return *runtime_; }
+  CheckpointStats& checkpoint_stats() { return stats_; }
+  void set_final_committed() { final_committed_.store(true, std::memory_order_release); }
+  bool final_committed() const { return final_committed_.load(std::memory_order_acquire); }
+  // freshet run --drain on stop: sources stop and every window fires before the final commit.
+  void start_drain() { draining_.store(true, std::memory_order_release); }
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
+  void stop_worker();
 
   // Runs on each shard thread at start-up; builds that shard's state.
   void init_shard(shard::Shard& shard);
@@ -93,6 +126,20 @@ class Pipeline {
   std::vector<QueryInfo> queries_;
   std::vector<SinkInfo> sinks_;
   std::vector<std::unique_ptr<ShardState>> states_;
+  shard::Runtime* runtime_ = nullptr;
+  std::unique_ptr<checkpoint::CheckpointStore> store_;
+  std::unique_ptr<checkpoint::IoWorker> worker_;
+  SinkFiles sink_files_;
+  std::unique_ptr<Coordinator> coordinator_;
+  CheckpointStats stats_;
+  uint64_t restored_epoch_ = 0;
+  std::deque<checkpoint::Manifest> retained_;
+  std::vector<std::string> images_;
+  std::set<std::string> restored_queries_;
+  std::atomic<bool> final_committed_{false};
+  std::atomic<bool> draining_{false};
+  std::atomic<uint32_t> inits_done_{0};
+  int64_t recovery_began_ns_ = 0;
   std::atomic<int> remaining_{0};
   std::atomic<bool> failed_{false};
   std::atomic<bool> shutdown_{false};

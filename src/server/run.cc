@@ -37,12 +37,14 @@ Result<io::UniqueFd> prepare_data_dir(io::FileSystem& fs, const config::Config& 
     FRESHET_ASSIGN_OR_RETURN(bool has_data, topic_has_data(fs, catalog, name));
     if (has_data && options.reset) {
       FRESHET_TRY(catalog.remove(name));
-    } else if (has_data) {
+    } else if (has_data && !config.checkpoint) {
+      // Without checkpoints nothing says where the queries were: rerunning them from the
+      // start would write every output row again.
       return make_error(ErrorCode::kUnavailable,
-                        "topic `{}` in {} holds the log of an earlier run; this release cannot "
-                        "resume a run yet (checkpoints come next). Start over with `freshet run "
-                        "--reset`, which deletes the logs of the config's topics and truncates "
-                        "the output files",
+                        "topic `{}` in {} holds the log of an earlier run, and without "
+                        "checkpoints this run cannot resume it. Add `checkpoint: {{ interval: "
+                        "10s }}` to resume runs, or start over with `freshet run --reset`, which "
+                        "deletes the logs of the config's topics and truncates the output files",
                         name, config.data_dir);
     }
     FRESHET_TRY(catalog.create(topic));
@@ -70,7 +72,7 @@ void print_summary(Pipeline& p, int64_t elapsed_ns) {
   }
   for (size_t si = 0; si < p.sinks().size(); ++si) {
     const auto& s = p.state(p.sinks()[si].owner).sinks()[si];
-    if (s)
+    if (s && s->main.file)
       log::info("sink {}: {} rows written to {}", p.sinks()[si].config.name,
                 s->main.file->rows_written(), s->main.file->path());
   }
@@ -109,6 +111,10 @@ int run(config::Config config, Plans plans, RunOptions options) {
             shards == 1 ? "" : "s", pipeline.config().topics.size(),
             pipeline.config().sources.size(), pipeline.queries().size(),
             pipeline.queries().size() == 1 ? "y" : "ies", pipeline.sinks().size());
+  if (auto st = pipeline.prepare_checkpoints(**runtime); !st) {
+    log::error("{}", st.error().message);
+    return st.error().code == ErrorCode::kConfig ? kExitConfig : kExitFailure;
+  }
   const int64_t started = monotonic_ns();
   if (auto st = (*runtime)->start([&](shard::Shard& s) { pipeline.init_shard(s); }); !st) {
     log::error("{}", st.error().message);
@@ -116,14 +122,20 @@ int run(config::Config config, Plans plans, RunOptions options) {
   }
 
   int64_t shutdown_at = 0;
+  int64_t final_at = 0;  // when the final checkpoint was asked for (checkpointing only)
+  bool final_requested = false;
   bool interrupted = false;
+  auto request_final = [&] {
+    final_requested = true;
+    (*runtime)->submit_to(ShardId(0), [&pipeline] { pipeline.coordinator().request_final(); });
+  };
   const int64_t deadline = options.duration ? started + *options.duration * 1000000 : 0;
   for (;;) {
     timespec tick{0, 20 * 1000 * 1000};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
     const int64_t now = monotonic_ns();
     if (sig == SIGINT || sig == SIGTERM) {
-      if (shutdown_at != 0) {
+      if (shutdown_at != 0 || final_at != 0) {
         log::warn("second {}: exiting without flushing", sig == SIGINT ? "SIGINT" : "SIGTERM");
         return kExitFailure;
       }
@@ -132,8 +144,29 @@ int run(config::Config config, Plans plans, RunOptions options) {
     } else if (sig == SIGHUP) {
       log::warn("SIGHUP: configuration reload is not supported yet; keeping the running config");
     }
-    const bool want_stop = interrupted || pipeline.finished() || pipeline.failed() ||
-                           (deadline != 0 && now >= deadline);
+    bool want_stop = interrupted || pipeline.finished() || pipeline.failed() ||
+                     (deadline != 0 && now >= deadline);
+    if (pipeline.checkpointing() && !pipeline.failed() && want_stop) {
+      // Stopping with checkpoints: the last one commits everything before the shards stop.
+      // --drain first runs every input to its end so every window fires; otherwise the open
+      // windows are saved and go on at the next start (suspend).
+      if (final_at == 0) {
+        final_at = now;
+        if (options.drain && !pipeline.finished()) {
+          log::info("draining: sources stop, every window fires, then a final checkpoint");
+          pipeline.start_drain();
+          for (uint32_t s = 0; s < shards; ++s) (*runtime)->submit_to(ShardId(s), [] {});
+        } else {
+          request_final();
+        }
+      }
+      if (!final_requested && pipeline.finished()) request_final();
+      want_stop = pipeline.final_committed();
+      if (!want_stop && now - final_at > 60'000'000'000) {
+        log::error("the final checkpoint did not finish within 60s; stopping without it");
+        want_stop = true;
+      }
+    }
     if (want_stop && shutdown_at == 0) {
       shutdown_at = now;
       pipeline.request_shutdown();
@@ -149,6 +182,7 @@ int run(config::Config config, Plans plans, RunOptions options) {
       }
     }
   }
+  pipeline.stop_worker();
   (*runtime)->request_stop();
   (*runtime)->join();
   print_summary(pipeline, monotonic_ns() - started);

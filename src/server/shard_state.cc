@@ -7,6 +7,7 @@
 #include "freshet/base/log.h"
 #include "freshet/base/time.h"
 #include "freshet/log/segment_preparer.h"
+#include "freshet/sources/source_position.h"
 
 namespace freshet::server {
 namespace {
@@ -71,6 +72,8 @@ Status ShardState::open() {
       continue;
     }
     sources::GeneratorOptions g;
+    g.name = name;
+    g.start_wall_ms = p_.start_wall_ms();
     g.profile.seed = sc.seed;
     g.profile.rate_per_sec = sc.rate_per_sec;
     g.profile.start_time = sc.start_time.value_or(p_.start_wall_ms());
@@ -89,6 +92,15 @@ Status ShardState::open() {
     SourceSlice slice;
     slice.gen = std::make_unique<sources::GeneratorSource>(g, std::move(owned), p_.start_ns());
     slice.topic = sc.to;
+    // The slice starts once it knows what the partitions already hold (a restart).
+    const size_t index = sources_.size();
+    gather_positions(name, sc.to, [this, index](Positions positions) {
+      auto& s = sources_[index];
+      if (auto st = s.gen->resume(positions); !st)
+        p_.fail(fmt::format("source writing to `{}`: {}", s.topic, st.error().message));
+      else
+        s.ready = true;
+    });
     sources_.push_back(std::move(slice));
     paced = true;
   }
@@ -99,6 +111,7 @@ Status ShardState::open() {
       if (auto* l = partition(qi.topic, p)) {
         QueryShard::Input in;
         in.log = l;
+        in.log_partition = p;
         in.reader.emplace(*l);
         q.inputs.push_back(std::move(in));
       }
@@ -116,6 +129,7 @@ Status ShardState::open() {
       q.merger = std::make_unique<query::WindowMerger>(qi.plan);
     }
     q.upstream.reset(n);
+    q.align.reset(n);
     queries_.push_back(std::move(q));
   }
   sinks_.resize(p_.sinks().size());
@@ -132,12 +146,21 @@ Status ShardState::open() {
     fo.rotate_max_age = info.config.rotate_max_age;
     fo.truncate = p_.options().reset;
     auto s = std::make_unique<SinkShard>();
-    FRESHET_ASSIGN_OR_RETURN(s->main.file, sinks::FileSink::open(p_.fs(), fo));
+    // Exactly-once sinks write through the checkpoint worker's committed files instead.
+    s->exactly_once = info.config.delivery == config::Delivery::kExactlyOnce;
+    if (!s->exactly_once) {
+      FRESHET_ASSIGN_OR_RETURN(s->main.file, sinks::FileSink::open(p_.fs(), fo));
+    }
     s->main.owner = this;
     s->inputs.resize(info.inputs.size());
     for (auto& in : s->inputs) in.owners.reset(n);
+    s->align.reset(n * (1 + s->inputs.size()));
+    s->epoch = p_.restored_epoch() + 1;
     sinks_[si] = std::move(s);
   }
+
+  if (const std::string& image = p_.restore_image(id()); !image.empty())
+    FRESHET_TRY(restore(image));
 
   shard_.add_poller([this] { return poll(); });
   // Paced sources need the loop to wake when their next events fall due.
@@ -169,6 +192,10 @@ void ShardState::apply_retention() {
         for (const auto& in : q.inputs)
           if (in.log == part.get() && !in.ended)
             unread = unread ? std::min(*unread, in.reader->position()) : in.reader->position();
+      // ... nor what a retained checkpoint would seek back to (semantics §3.7 step 7).
+      for (const auto& [key, off] : checkpoint_floor_)
+        if (key.first == topic && partition(topic, key.second) == part.get())
+          unread = unread ? std::min(*unread, off) : off;
       std::optional<log::PinId> pin;
       if (unread) pin = part->pin(*unread);
       auto report = part->apply_retention(now);
@@ -189,7 +216,7 @@ bool ShardState::poll() {
   if (stopped_) return false;
   bool did = false;
   if (!shutting_down_) {
-    did |= poll_sources();
+    if (!p_.draining()) did |= poll_sources();
     for (size_t qi = 0; qi < queries_.size(); ++qi) did |= poll_query(qi);
   }
   return did;
@@ -198,7 +225,7 @@ bool ShardState::poll() {
 bool ShardState::poll_sources() {
   bool did = false;
   for (auto& s : sources_) {
-    if (s.gen->finished()) continue;
+    if (!s.ready || s.gen->finished()) continue;
     auto r = s.gen->step(monotonic_ns(), kMaxEventsPerStep);
     if (!r) {
       p_.fail(fmt::format("source writing to `{}`: {}", s.topic, r.error().message));
@@ -233,28 +260,73 @@ Status ShardState::open_file_source(const std::string& name, const config::Sourc
   fo.bounded = sc.bounded;
   fo.key_field = topic.key_field;
   fo.partitions = topic.partitions;
-  Pipeline* p = &p_;
-  const std::string topic_name = sc.to;
-  auto source = std::make_unique<sources::FileSource>(
-      shard_, p_.fs(), fo,
-      [this, p, topic_name](int32_t partition, std::string&& batch, uint32_t) {
-        shard_.submit_to(p_.partition_owner(partition),
-                         [p, topic_name, partition, b = std::move(batch)]() mutable {
-                           p->local().append_from_source(topic_name, partition, std::move(b));
-                         });
-      },
-      [this](int32_t partition) {
-        const ShardId owner = p_.partition_owner(partition);
-        return owner != id() && shard_.backlogged(owner);
-      },
-      [this, p, topic_name] {
-        p_.input_done();
-        for (uint32_t s = 0; s < p_.shard_count(); ++s)
-          shard_.submit_to(ShardId(s), [p, topic_name] { p->local().source_ended(topic_name); });
+  // Reading starts once the partitions said what they already hold (a restart).
+  gather_positions(
+      name, sc.to, [this, fo = std::move(fo), topic_name = sc.to](Positions positions) mutable {
+        fo.resume_from = std::move(positions);
+        Pipeline* p = &p_;
+        auto source = std::make_unique<sources::FileSource>(
+            shard_, p_.fs(), std::move(fo),
+            [this, p, topic_name](int32_t partition, std::string&& batch, uint32_t) {
+              shard_.submit_to(p_.partition_owner(partition),
+                               [p, topic_name, partition, b = std::move(batch)]() mutable {
+                                 p->local().append_from_source(topic_name, partition, std::move(b));
+                               });
+            },
+            [this](int32_t partition) {
+              const ShardId owner = p_.partition_owner(partition);
+              return owner != id() && shard_.backlogged(owner);
+            },
+            [this, p, topic_name] {
+              p_.input_done();
+              for (uint32_t s = 0; s < p_.shard_count(); ++s)
+                shard_.submit_to(ShardId(s),
+                                 [p, topic_name] { p->local().source_ended(topic_name); });
+            });
+        if (shutting_down_) return;
+        if (auto st = source->start(); !st) p_.fail(st.error().message);
+        file_sources_.push_back(std::move(source));
       });
-  FRESHET_TRY(source->start());
-  file_sources_.push_back(std::move(source));
   return ok();
+}
+
+void ShardState::gather_positions(const std::string& source, const std::string& topic,
+                                  shard::UniqueFunction<void(Positions)> done) {
+  const int32_t partitions = p_.config().topics.at(topic).partitions;
+  struct Gather {
+    Positions positions;
+    uint32_t replies = 0;
+    shard::UniqueFunction<void(Positions)> done;
+  };
+  auto g = std::make_shared<Gather>();
+  g->positions.resize(static_cast<size_t>(partitions));
+  g->done = std::move(done);
+  Pipeline* p = &p_;
+  const uint32_t shards = p_.shard_count();
+  for (uint32_t s = 0; s < shards; ++s) {
+    shard_.submit_to(
+        ShardId(s),
+        [p, source, topic, partitions] {
+          // On the owner: its partitions' last positions.
+          std::vector<std::pair<int32_t, std::optional<std::string>>> out;
+          for (int32_t part = 0; part < partitions; ++part) {
+            auto* log = p->local().partition(topic, part);
+            if (log == nullptr) continue;
+            auto pos = sources::last_source_position(*log, source);
+            if (!pos) {
+              p->fail(fmt::format("finding where source `{}` stopped in {}: {}", source, log->dir(),
+                                  pos.error().message));
+              continue;
+            }
+            out.emplace_back(part, std::move(*pos));
+          }
+          return out;
+        },
+        [g, shards](std::vector<std::pair<int32_t, std::optional<std::string>>> out) {
+          for (auto& [part, pos] : out) g->positions[static_cast<size_t>(part)] = std::move(pos);
+          if (++g->replies == shards) g->done(std::move(g->positions));
+        });
+  }
 }
 
 void ShardState::append_from_source(const std::string& topic, int32_t partition,
@@ -289,7 +361,10 @@ bool ShardState::poll_query(size_t qi) {
         break;
       }
       if (!*next) {
-        if (in.log->finished() && in.reader->position() >= in.log->end_offset() &&
+        // Draining (freshet run --drain): nothing more is appended, so a caught-up input is
+        // over and the final watermark fires every window.
+        const bool over = in.log->finished() || p_.draining();
+        if (over && in.reader->position() >= in.log->end_offset() &&
             in.log->durable_end() >= in.log->end_offset())
           in.ended = true;
         break;
@@ -329,7 +404,7 @@ bool ShardState::poll_query(size_t qi) {
     // Rows go straight to the sinks with this shard's watermark: a sink releases them in
     // event-time order once every shard has passed them.
     if (!q.fired.empty() || wm > q.sent_wm || idle != q.sent_idle) {
-      send_rows(qi, q.fired, wm, idle);
+      send_rows(qi, q.fired, wm, idle, false);
       q.sent_idle = idle;
       if (info.outputs.empty() && wm == kMaxTimestamp && q.sent_wm != kMaxTimestamp)
         p_.input_done();
@@ -387,8 +462,8 @@ void ShardState::ship(size_t qi, TimestampMs wm, bool idle) {
   // watermark has every partial it covers (semantics §3.2, in-band watermarks).
   for (uint32_t s = 0; s < n; ++s) {
     if (!q.partials[s].empty())
-      shard_.submit_to(ShardId(s), [p, qi, b = std::move(q.partials[s])]() mutable {
-        p->local().on_partials(qi, std::move(b));
+      shard_.submit_to(ShardId(s), [p, qi, from, b = std::move(q.partials[s])]() mutable {
+        p->local().on_partials(qi, from, std::move(b));
       });
     shard_.submit_to(ShardId(s), [p, qi, from, wm, idle] {
       p->local().on_upstream_watermark(qi, from, wm, idle);
@@ -398,24 +473,36 @@ void ShardState::ship(size_t qi, TimestampMs wm, bool idle) {
   q.sent_idle = idle;
 }
 
-void ShardState::on_partials(size_t qi, query::PartialBatch batch) {
-  queries_[qi].merger->merge(std::move(batch));
+void ShardState::on_partials(size_t qi, ShardId from, query::PartialBatch batch) {
+  auto& q = queries_[qi];
+  if (q.align.holds(from.value())) {
+    q.align.hold(from.value(), [this, qi, from, b = std::move(batch)]() mutable {
+      on_partials(qi, from, std::move(b));
+    });
+    return;
+  }
+  q.merger->merge(std::move(batch));
 }
 
 void ShardState::on_upstream_watermark(size_t qi, ShardId from, TimestampMs wm, bool idle) {
   auto& q = queries_[qi];
+  if (q.align.holds(from.value())) {
+    q.align.hold(from.value(),
+                 [this, qi, from, wm, idle] { on_upstream_watermark(qi, from, wm, idle); });
+    return;
+  }
   const TimestampMs merged = q.upstream.update(from.value(), wm, idle);
   if (merged <= q.merged_wm) return;
   q.merged_wm = merged;
   q.fired.clear();
   q.merger->fire(merged, q.fired);
-  send_rows(qi, q.fired, merged, false);
+  send_rows(qi, q.fired, merged, false, true);
   const auto& info = p_.queries()[qi];
   if (info.outputs.empty() && merged == kMaxTimestamp) p_.input_done();
 }
 
-void ShardState::send_rows(size_t qi, std::vector<query::FiredRow>& rows, TimestampMs wm,
-                           bool idle) {
+void ShardState::send_rows(size_t qi, std::vector<query::FiredRow>& rows, TimestampMs wm, bool idle,
+                           bool from_owner) {
   const auto& info = p_.queries()[qi];
   Pipeline* p = &p_;
   const ShardId me = id();
@@ -423,16 +510,23 @@ void ShardState::send_rows(size_t qi, std::vector<query::FiredRow>& rows, Timest
     const auto [si, input] = info.outputs[o];
     std::vector<query::FiredRow> batch = o + 1 == info.outputs.size() ? std::move(rows) : rows;
     shard_.submit_to(p_.sinks()[si].owner,
-                     [p, si, input = input, me, idle, batch = std::move(batch), wm]() mutable {
-                       p->local().on_rows(si, input, me, idle, std::move(batch), wm);
+                     [p, si, input = input, me, side = from_owner ? 1 + input : 0, idle,
+                      batch = std::move(batch), wm]() mutable {
+                       p->local().on_rows(si, input, me, side, idle, std::move(batch), wm);
                      });
   }
   rows.clear();
 }
 
-void ShardState::on_rows(size_t si, size_t input, ShardId from, bool idle,
+void ShardState::on_rows(size_t si, size_t input, ShardId from, size_t side, bool idle,
                          std::vector<query::FiredRow> rows, TimestampMs wm) {
   auto& s = *sinks_[si];
+  if (const size_t ch = sink_channel(from, side, s.inputs.size()); s.align.holds(ch)) {
+    s.align.hold(ch, [this, si, input, from, side, idle, r = std::move(rows), wm]() mutable {
+      on_rows(si, input, from, side, idle, std::move(r), wm);
+    });
+    return;
+  }
   for (auto& r : rows) s.buffered.push_back({std::move(r), input});
   auto& in = s.inputs[input];
   in.wm = in.owners.update(from.value(), wm, idle);
@@ -447,14 +541,16 @@ void ShardState::release(size_t si) {
   auto& s = *sinks_[si];
   TimestampMs combined = kMaxTimestamp;
   for (const auto& in : s.inputs) combined = std::min(combined, in.wm);
-  if (combined <= s.released_wm && !shutting_down_) return;
+  // At shutdown without checkpoints, what the sink holds is written out: nothing would
+  // restore it. With checkpoints it is part of the saved state and waits for its watermark.
+  const bool force = shutting_down_ && !p_.checkpointing();
+  if (combined <= s.released_wm && !force) return;
   // Every owner has fired all windows ending at or before the combined watermark, so these
   // rows are complete; writing them in one fixed order makes the file independent of the
   // shard count and of timing.
-  auto ready =
-      std::partition(s.buffered.begin(), s.buffered.end(), [&](const SinkShard::Pending& r) {
-        return !(shutting_down_ || r.row.window_end - 1 <= combined);
-      });
+  auto ready = std::partition(
+      s.buffered.begin(), s.buffered.end(),
+      [&](const SinkShard::Pending& r) { return !(force || r.row.window_end - 1 <= combined); });
   std::sort(ready, s.buffered.end(), [](const SinkShard::Pending& a, const SinkShard::Pending& b) {
     if (a.row.window_end != b.row.window_end) return a.row.window_end < b.row.window_end;
     if (a.input != b.input) return a.input < b.input;
@@ -465,14 +561,21 @@ void ShardState::release(size_t si) {
     // so the file does not depend on which shard delivered first.
     return a.row.line < b.row.line;
   });
-  for (auto it = ready; it != s.buffered.end(); ++it) s.main.file->add_row(it->row.line);
+  if (s.exactly_once) {
+    for (auto it = ready; it != s.buffered.end(); ++it) stage(si, kMainFile, it->row.line, false);
+  } else {
+    for (auto it = ready; it != s.buffered.end(); ++it) s.main.file->add_row(it->row.line);
+  }
   s.buffered.erase(ready, s.buffered.end());
   s.released_wm = std::max(s.released_wm, combined);
-  pump(s.main);
+  if (s.exactly_once)
+    hand_over_staged(si);
+  else
+    pump(s.main);
 }
 
 void ShardState::pump(FileWriter& w) {
-  if (w.in_flight || stopped_) return;
+  if (!w.file || w.in_flight || stopped_) return;
   if (auto next = w.file->next_write()) {
     w.in_flight = true;
     shard_.ring().write(next->fd, next->data, static_cast<unsigned>(next->len), next->offset, &w);
@@ -488,18 +591,6 @@ void FileWriter::complete(int32_t res, uint32_t) {
   }
   owner->pump(*this);
 }
-
-namespace {
-
-// `<stem>.<kind>.jsonl` beside the sink's file, as DESIGN §7 names the late file.
-std::string side_path(const std::string& path, std::string_view kind) {
-  const auto slash = path.rfind('/');
-  const auto dot = path.rfind('.');
-  const bool ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
-  return fmt::format("{}.{}.jsonl", ext ? path.substr(0, dot) : path, kind);
-}
-
-}  // namespace
 
 void ShardState::on_reject(size_t qi, const query::RejectedRecord& r) {
   auto& q = queries_[qi];
@@ -536,24 +627,36 @@ void ShardState::send_rejects(size_t qi) {
     auto late = last ? std::move(q.late_rows) : q.late_rows;
     auto dead = last ? std::move(q.dead_rows) : q.dead_rows;
     shard_.submit_to(p_.sinks()[si].owner,
-                     [p, si, late = std::move(late), dead = std::move(dead)]() mutable {
-                       p->local().on_rejects(si, std::move(late), std::move(dead));
+                     [p, si, me = id(), late = std::move(late), dead = std::move(dead)]() mutable {
+                       p->local().on_rejects(si, me, std::move(late), std::move(dead));
                      });
   }
   q.late_rows.clear();
   q.dead_rows.clear();
 }
 
-void ShardState::on_rejects(size_t si, std::vector<std::string> late,
+void ShardState::on_rejects(size_t si, ShardId from, std::vector<std::string> late,
                             std::vector<std::string> dead) {
   auto& s = *sinks_[si];
+  if (const size_t ch = sink_channel(from, 0, s.inputs.size()); s.align.holds(ch)) {
+    s.align.hold(ch, [this, si, from, l = std::move(late), d = std::move(dead)]() mutable {
+      on_rejects(si, from, std::move(l), std::move(d));
+    });
+    return;
+  }
+  if (s.exactly_once) {
+    for (const auto& r : late) stage(si, kLateFile, r, false);
+    for (const auto& r : dead) stage(si, kDeadFile, r, false);
+    hand_over_staged(si);
+    return;
+  }
   auto write = [&](std::unique_ptr<FileWriter>& w, std::string_view kind,
                    std::vector<std::string>& rows) {
     if (rows.empty()) return;
     if (!w) {
       sinks::FileSinkOptions fo;
       fo.name = fmt::format("{}.{}", p_.sinks()[si].config.name, kind);
-      fo.path = side_path(p_.sinks()[si].config.path, kind);
+      fo.path = sink_file_path(p_.sinks()[si].config.path, kind == "late" ? kLateFile : kDeadFile);
       fo.truncate = p_.options().reset;
       auto file = sinks::FileSink::open(p_.fs(), fo);
       if (!file) {
@@ -592,7 +695,8 @@ void ShardState::quiesced_from_one() {
 void ShardState::finish_shutdown() {
   for (auto& s : sinks_) {
     if (!s) continue;
-    if (s->main.in_flight || (s->late && s->late->in_flight) || (s->dead && s->dead->in_flight)) {
+    if ((s->main.file && s->main.in_flight) || (s->late && s->late->in_flight) ||
+        (s->dead && s->dead->in_flight)) {
       // Come back when the ring has finished the write; the loop keeps running until then.
       shard_.schedule_after(std::chrono::milliseconds(1), [this] { finish_shutdown(); });
       return;
@@ -601,7 +705,7 @@ void ShardState::finish_shutdown() {
   for (auto& s : sinks_) {
     if (!s) continue;
     for (FileWriter* w : {&s->main, s->late.get(), s->dead.get()})
-      if (w)
+      if (w && w->file)
         if (auto st = w->file->flush_blocking(); !st) p_.fail(st.error().message);
   }
   for (auto& [name, parts] : logs_)

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "barrier_aligner.h"
+#include "freshet/base/bytes.h"
 #include "freshet/io/ring.h"
 #include "freshet/log/flusher.h"
 #include "freshet/query/stateless.h"
@@ -48,6 +50,7 @@ struct Valve {
 struct QueryShard {
   struct Input {
     log::PartitionLog* log = nullptr;
+    int32_t log_partition = 0;
     std::optional<log::PartitionLog::Reader> reader;
     TimestampMs max_ts = kMinTimestamp;
     bool ended = false;  // the partition's bounded input is fully read
@@ -65,6 +68,7 @@ struct QueryShard {
   std::vector<query::PartialBatch> partials;      // reused drain output
   std::vector<query::FiredRow> fired;             // reused fire output
   std::vector<std::string> late_rows, dead_rows;  // rejected records of the current poll
+  BarrierAligner align;                           // owner side: one channel per reading shard
   uint64_t records = 0, filtered = 0, malformed = 0, late = 0, future_clamped = 0;
 };
 
@@ -95,6 +99,38 @@ struct SinkShard {
   };
   std::vector<Pending> buffered;
   TimestampMs released_wm = kMinTimestamp;
+  // Exactly-once: rows go to the checkpoint worker's staging files of `epoch`, never straight
+  // to the live file; `staged` holds what was not handed over yet, by SinkFileKind.
+  bool exactly_once = false;
+  uint64_t epoch = 1;
+  std::string staged[3];
+  // Channels per shard (see sink_channel()): its reading side (stateless rows, late and
+  // dead records) and its owner side of each input query (fired rows), each closed by its
+  // own barrier.
+  BarrierAligner align;
+};
+
+// The three files of a sink; exactly-once staging keeps them apart.
+enum SinkFileKind : int { kMainFile = 0, kLateFile = 1, kDeadFile = 2 };
+
+// A sink's channel from one shard: what the shard's readers send (stateless rows, late and
+// dead records; side 0) and what its merger of the sink's input k fires (side 1 + k) travel
+// behind different barriers, each sent when that part of the shard has its snapshot.
+inline size_t sink_channel(ShardId from, size_t side, size_t inputs) {
+  return from.value() * (1 + inputs) + side;
+}
+
+// What a shard has done towards checkpoint epoch `epoch` (semantics §3.7 steps 1-3).
+struct EpochWork {
+  uint64_t epoch = 0;     // 0: none yet
+  bool injected = false;  // the coordinator's start reached this shard
+  bool finished = false;  // handed to the worker
+  size_t mergers_pending = 0;
+  size_t sinks_pending = 0;
+  std::vector<std::string> readers;  // per query: reader positions and watermarks
+  std::vector<std::string> mergers;  // per query: the WindowMerger image (windowed)
+  std::vector<std::string> sinks;    // per sink index (owned ones)
+  std::vector<std::vector<std::pair<int32_t, Offset>>> offsets;  // per query, for the manifest
 };
 
 class ShardState {
@@ -105,14 +141,28 @@ class ShardState {
   Status open();
 
   // Messages from other shards (they arrive as tasks on this shard).
-  void on_partials(size_t query, query::PartialBatch batch);
+  void on_partials(size_t query, ShardId from, query::PartialBatch batch);
   void on_upstream_watermark(size_t query, ShardId from, TimestampMs wm, bool idle);
-  void on_rows(size_t sink, size_t input, ShardId from, bool idle,
+  // `side` is 0 for rows of a stateless query, 1 + input for rows a merger fired.
+  void on_rows(size_t sink, size_t input, ShardId from, size_t side, bool idle,
                std::vector<query::FiredRow> rows, TimestampMs wm);
+
+  // Checkpoints (shard_checkpoint.cc). The coordinator starts epoch n on every shard; the
+  // barriers then travel in-band behind the data they close.
+  void inject_barrier(uint64_t epoch);
+  void on_query_barrier(size_t query, ShardId from, uint64_t epoch);
+  void on_sink_barrier(size_t sink, ShardId from, size_t side, uint64_t epoch);
+  // Applies this shard's part of the checkpoint being restored (Pipeline::restore_image).
+  Status restore(std::string_view image);
+  // The lowest offset per owned partition that a retained checkpoint may seek back to.
+  void set_checkpoint_floor(std::map<std::pair<std::string, int32_t>, Offset> floor) {
+    checkpoint_floor_ = std::move(floor);
+  }
 
   void quiesced_from_one();
   // Late and malformed records of a query, for the sink's late and dead-letter files.
-  void on_rejects(size_t sink, std::vector<std::string> late, std::vector<std::string> dead);
+  void on_rejects(size_t sink, ShardId from, std::vector<std::string> late,
+                  std::vector<std::string> dead);
   // A batch a source read on another shard, for a partition this shard owns.
   void append_from_source(const std::string& topic, int32_t partition, std::string batch);
   void source_ended(const std::string& topic);
@@ -137,7 +187,8 @@ class ShardState {
   TimestampMs shard_watermark(QueryShard& q, const QueryInfo& info, TimestampMs now, bool& idle);
   // Sends rows fired (or projected) on this shard, and this shard's watermark for them, to
   // every sink the query feeds.
-  void send_rows(size_t qi, std::vector<query::FiredRow>& rows, TimestampMs wm, bool idle);
+  void send_rows(size_t qi, std::vector<query::FiredRow>& rows, TimestampMs wm, bool idle,
+                 bool from_owner);
   void on_reject(size_t qi, const query::RejectedRecord& r);
   void send_rejects(size_t qi);
   void release(size_t si);
@@ -145,6 +196,13 @@ class ShardState {
   void finish_shutdown();
   void report_counters();
   log::PartitionLog* partition(const std::string& topic, int32_t p);
+  // Exactly-once sinks: rows of the current epoch towards the checkpoint worker.
+  void stage(size_t si, SinkFileKind kind, std::string_view line, bool flush);
+  void hand_over_staged(size_t si);
+  EpochWork& work(uint64_t epoch);
+  void maybe_finish_epoch();
+  void snapshot_sink(size_t si);
+  Status restore_sink(size_t si, ByteReader& r);
 
   Pipeline& p_;
   shard::Shard& shard_;
@@ -152,8 +210,14 @@ class ShardState {
   struct SourceSlice {
     std::unique_ptr<sources::GeneratorSource> gen;
     std::string topic;
+    bool ready = false;  // resumed from the positions in the log
     bool done_marked = false;
   };
+  using Positions = std::vector<std::optional<std::string>>;
+  // Gathers last_source_position(p, source) for every partition p of `topic` from the
+  // partitions' owners, then calls `done` on this shard.
+  void gather_positions(const std::string& source, const std::string& topic,
+                        shard::UniqueFunction<void(Positions)> done);
   std::vector<SourceSlice> sources_;
   // File sources this shard reads (each is read by one shard, which routes batches to the
   // partitions' owners).
@@ -165,6 +229,8 @@ class ShardState {
   std::vector<std::unique_ptr<SinkShard>> sinks_;  // by sink index; null if not owned
   // Drives every owned partition's fsync policy; a failed fsync fails the pipeline.
   std::unique_ptr<log::Flusher> flusher_;
+  EpochWork epoch_;
+  std::map<std::pair<std::string, int32_t>, Offset> checkpoint_floor_;
   uint32_t quiesce_markers_ = 0;
   bool shutting_down_ = false;
   bool stopped_ = false;

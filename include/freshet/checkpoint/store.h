@@ -18,6 +18,7 @@
 // borrowed and must outlive the store.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,7 +43,9 @@ class CheckpointStore {
   Result<std::string> epoch_dir(uint64_t epoch);
   // Replaces `path` with `bytes` durably: writes `path`.tmp, fsyncs it, renames it over
   // `path` and fsyncs the parent directory. Readers see the old file or the new, never a mix.
-  Status write_durable(const std::string& path, std::string_view bytes);
+  // `before_rename` (tests' crash points) runs once the temporary file is durable.
+  Status write_durable(const std::string& path, std::string_view bytes,
+                       const std::function<void()>& before_rename = {});
   // Writes one shard's state for `epoch` durably as `<epoch dir>/<file>` and returns the
   // entry to list in the manifest (size and crc32c of `bytes`).
   Result<StateFileEntry> write_state_file(uint64_t epoch, ShardId shard, const std::string& file,
@@ -50,7 +53,7 @@ class CheckpointStore {
   // Commits epoch m.epoch: MANIFEST.tmp, fsync, rename to MANIFEST, fsync the epoch directory
   // (the commit), then CURRENT the same way. An error after the rename still leaves the epoch
   // committed; latest() tells.
-  Status commit(const Manifest& m);
+  Status commit(const Manifest& m, const std::function<void()>& before_rename = {});
 
   // The newest epoch whose MANIFEST decodes (and names its own epoch), or nullopt when none
   // has. Damaged manifests are skipped with a warning. I/O errors other than a missing file

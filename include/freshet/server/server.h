@@ -23,6 +23,8 @@ Plans compile_queries(const config::Config& config, std::vector<Diagnostic>& dia
 struct RunOptions {
   std::optional<DurationMs> duration;  // stop after this long (like SIGTERM)
   bool reset = false;                  // delete the log and truncate outputs first
+  bool drain = false;  // on stop, fire every window and commit (else suspend: checkpoint)
+  std::vector<std::string> reset_state;  // queries whose saved state is dropped
 };
 
 class Server;

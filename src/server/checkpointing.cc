@@ -1,0 +1,283 @@
+#include "checkpointing.h"
+
+#include <signal.h>
+
+#include <cstdlib>
+
+#include "freshet/base/log.h"
+#include "freshet/base/time.h"
+#include "freshet/shard/runtime.h"
+#include "pipeline.h"
+#include "shard_state.h"
+
+namespace freshet::server {
+
+void crash_point(std::string_view step, uint64_t epoch) {
+  static const char* const want = std::getenv("FRESHET_CRASH_AT");
+  if (want == nullptr) return;
+  std::string_view w(want);
+  const auto colon = w.find(':');
+  if (w.substr(0, colon) != step) return;
+  if (colon != std::string_view::npos && std::to_string(epoch) != w.substr(colon + 1)) return;
+  log::warn("FRESHET_CRASH_AT={}: killing the process at {} of epoch {}", want, step, epoch);
+  raise(SIGKILL);
+}
+
+namespace {
+
+constexpr std::string_view kKindNames[3] = {"main", "late", "dead"};
+
+const checkpoint::SinkFileEntry* find_entry(const checkpoint::Manifest* m, std::string_view sink,
+                                            std::string_view kind, const std::string& path) {
+  if (m == nullptr) return nullptr;
+  for (const auto& e : m->sink_files)
+    if (e.sink == sink && e.kind == kind && e.live_path == path) return &e;
+  return nullptr;
+}
+
+std::string csv_header(const std::vector<std::string>& columns) {
+  std::string h;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i) h += ',';
+    h += columns[i];
+  }
+  h += '\n';
+  return h;
+}
+
+}  // namespace
+
+Status SinkFiles::open(const Pipeline& p, const checkpoint::Manifest* committed) {
+  sinks_.resize(p.sinks().size());
+  for (size_t si = 0; si < p.sinks().size(); ++si) {
+    const auto& info = p.sinks()[si];
+    if (info.config.delivery != config::Delivery::kExactlyOnce) continue;
+    sinks_[si].name = info.config.name;
+    by_name_[info.config.name] = si;
+    for (int kind = 0; kind < 3; ++kind) {
+      const std::string path = sink_file_path(info.config.path, kind);
+      const auto* entry = find_entry(committed, info.config.name, kKindNames[kind], path);
+      // The main file always exists; late and dead-letter files once they have rows, or
+      // now when a checkpoint published to them (their recovery cannot wait).
+      if (kind == kMainFile || entry != nullptr)
+        FRESHET_TRY(file(si, kind, p, entry).map([](auto*) {}));
+    }
+  }
+  return ok();
+}
+
+Result<sinks::CommittedFile*> SinkFiles::file(size_t si, int kind, const Pipeline& p,
+                                              const checkpoint::SinkFileEntry* committed) {
+  auto& slot = sinks_[si].kinds[kind];
+  if (slot) return slot.get();
+  const auto& info = p.sinks()[si];
+  sinks::CommittedFileOptions o;
+  o.path = sink_file_path(info.config.path, kind);
+  if (kind == kMainFile && info.config.format == config::SinkFormat::kCsv)
+    o.header = csv_header(info.columns);
+  if (kind == kMainFile) {
+    o.rotate_max_bytes = info.config.rotate_max_bytes;
+    o.rotate_max_age = info.config.rotate_max_age;
+  }
+  FRESHET_ASSIGN_OR_RETURN(slot, sinks::CommittedFile::open(p.fs(), o, committed));
+  return slot.get();
+}
+
+void SinkFiles::stage(size_t si, int kind, uint64_t epoch, std::string_view bytes, Pipeline& p) {
+  auto f = file(si, kind, p, nullptr);
+  Status st = f ? (*f)->stage(epoch, bytes) : Status(tl::unexpected(f.error()));
+  if (!st) p.fail(fmt::format("sink {}: {}", p.sinks()[si].config.name, st.error().message));
+}
+
+Result<std::vector<checkpoint::SinkFileEntry>> SinkFiles::precommit(
+    const std::vector<size_t>& sinks, uint64_t epoch) {
+  std::vector<checkpoint::SinkFileEntry> out;
+  const TimestampMs now = wall_clock_ms();
+  for (size_t si : sinks) {
+    for (int kind = 0; kind < 3; ++kind) {
+      auto& f = sinks_[si].kinds[kind];
+      if (!f) continue;
+      FRESHET_ASSIGN_OR_RETURN(auto e, f->precommit(epoch, now));
+      e.sink = sinks_[si].name;
+      e.kind = std::string(kKindNames[kind]);
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+Status SinkFiles::publish(const checkpoint::SinkFileEntry& e, uint64_t) {
+  auto it = by_name_.find(e.sink);
+  if (it == by_name_.end()) return ok();
+  for (int kind = 0; kind < 3; ++kind)
+    if (kKindNames[kind] == e.kind && sinks_[it->second].kinds[kind])
+      return sinks_[it->second].kinds[kind]->publish(e);
+  return ok();
+}
+
+Status SinkFiles::forget_before(uint64_t epoch) {
+  for (auto& s : sinks_)
+    for (auto& f : s.kinds)
+      if (f) FRESHET_TRY(f->forget_before(epoch));
+  return ok();
+}
+
+Coordinator::Coordinator(Pipeline& p, shard::Shard& shard, uint64_t last_epoch,
+                         std::deque<checkpoint::Manifest> retained)
+    : p_(p), shard_(shard), epoch_(last_epoch), retained_(std::move(retained)) {}
+
+void Coordinator::start() {
+  broadcast_floor();
+  shard_.schedule_after(std::chrono::milliseconds(p_.config().checkpoint->interval),
+                        [this] { begin(); });
+}
+
+void Coordinator::request_final() {
+  final_requested_ = true;
+  if (!in_flight_) begin();
+}
+
+void Coordinator::begin() {
+  if (in_flight_ || p_.failed() || final_epoch_started_) return;
+  in_flight_ = true;
+  final_epoch_started_ = final_requested_;
+  ++epoch_;
+  began_ns_ = monotonic_ns();
+  reports_.assign(p_.shard_count(), {});
+  reported_ = 0;
+  crash_point("before_snapshot", epoch_);
+  Pipeline* p = &p_;
+  for (uint32_t s = 0; s < p_.shard_count(); ++s)
+    shard_.submit_to(ShardId(s), [p, e = epoch_] { p->local().inject_barrier(e); });
+}
+
+void Coordinator::shard_done(ShardReport report) {
+  const size_t s = report.shard.value();
+  reports_[s] = std::move(report);
+  if (++reported_ < p_.shard_count()) return;
+  Pipeline* p = &p_;
+  const uint64_t epoch = epoch_;
+  const int64_t began = began_ns_;
+  const bool posted = p_.worker().post([this, epoch, began, r = std::move(reports_)]() mutable {
+    commit_job(epoch, std::move(r), began);
+  });
+  if (!posted) p->fail("checkpoint worker stopped while a checkpoint was in flight");
+}
+
+// On the worker thread: everything durable, then the one rename, then publish.
+void Coordinator::commit_job(uint64_t epoch, std::vector<ShardReport> reports, int64_t began) {
+  Pipeline* p = &p_;
+  auto done = [p, this, epoch, began](bool good, uint64_t bytes,
+                                      std::optional<checkpoint::Manifest> m) {
+    p->runtime().submit_to(ShardId(0), [this, epoch, good, began, bytes, m = std::move(m)] {
+      if (m) retained_.push_back(*m);
+      committed(epoch, good, began, bytes);
+    });
+  };
+  for (const auto& r : reports) {
+    if (!r.error.empty()) {
+      p->fail(fmt::format("checkpoint {}: shard {}: {}", epoch, r.shard, r.error));
+      done(false, 0, std::nullopt);
+      return;
+    }
+  }
+  crash_point("after_snapshot", epoch);
+  checkpoint::Manifest m;
+  m.epoch = epoch;
+  m.created_ms = wall_clock_ms();
+  m.shard_count = p->shard_count();
+  uint64_t bytes = 0;
+  for (size_t qi = 0; qi < p->queries().size(); ++qi) {
+    const auto& info = p->queries()[qi];
+    checkpoint::QueryEntry q;
+    q.name = info.name;
+    q.state_fingerprint = info.plan->state_fingerprint();
+    for (const auto& r : reports)
+      for (const auto& [part, off] : r.offsets[qi])
+        q.inputs.push_back({info.topic, PartitionId(part), off});
+    std::sort(q.inputs.begin(), q.inputs.end(),
+              [](const auto& a, const auto& b) { return a.partition < b.partition; });
+    m.queries.push_back(std::move(q));
+  }
+  for (auto& r : reports) {
+    if (r.state) {
+      bytes += r.state->bytes;
+      m.state_files.push_back(*r.state);
+    }
+    for (auto& e : r.sink_files) {
+      bytes += e.staging_length;
+      m.sink_files.push_back(std::move(e));
+    }
+  }
+  if (auto st = p->store().commit(m, [epoch] { crash_point("before_rename", epoch); }); !st) {
+    p->fail(fmt::format("checkpoint {}: {}", epoch, st.error().message));
+    done(false, 0, std::nullopt);
+    return;
+  }
+  crash_point("after_rename", epoch);
+  bool first = true;
+  for (const auto& e : m.sink_files) {
+    if (auto st = p->sink_files().publish(e, epoch); !st) {
+      p->fail(fmt::format("publishing {} of checkpoint {}: {}", e.live_path, epoch,
+                          st.error().message));
+      done(false, 0, std::nullopt);
+      return;
+    }
+    if (first) crash_point("during_publish", epoch);
+    first = false;
+  }
+  crash_point("after_publish", epoch);
+  // The previous epochs' staging files are no longer needed to redo a publish.
+  Status st = p->sink_files().forget_before(epoch);
+  // Keep `retained` checkpoints; older ones go, oldest first.
+  if (st) {
+    auto epochs = p->store().committed_epochs();
+    if (!epochs) st = tl::unexpected(epochs.error());
+    const size_t keep = std::max<uint32_t>(p->config().checkpoint->retained, 1);
+    for (size_t i = 0; st && epochs && i + keep < epochs->size(); ++i)
+      st = p->store().remove_epoch((*epochs)[i]);
+  }
+  if (!st) log::warn("checkpoint {}: cleaning up older checkpoints: {}", epoch, st.error().message);
+  done(true, bytes, std::move(m));
+}
+
+void Coordinator::committed(uint64_t epoch, bool good, int64_t began, uint64_t bytes) {
+  in_flight_ = false;
+  if (good) {
+    auto& s = p_.checkpoint_stats();
+    s.completed.fetch_add(1, std::memory_order_relaxed);
+    s.last_epoch.store(epoch, std::memory_order_relaxed);
+    s.last_duration_us.store((monotonic_ns() - began) / 1000, std::memory_order_relaxed);
+    s.last_bytes.store(bytes, std::memory_order_relaxed);
+    s.last_success_ms.store(wall_clock_ms(), std::memory_order_relaxed);
+    const size_t keep = std::max<uint32_t>(p_.config().checkpoint->retained, 1);
+    while (retained_.size() > keep) retained_.pop_front();
+    broadcast_floor();
+  }
+  if (final_epoch_started_) {
+    if (good) p_.set_final_committed();
+    return;
+  }
+  if (final_requested_) {
+    begin();
+    return;
+  }
+  shard_.schedule_after(std::chrono::milliseconds(p_.config().checkpoint->interval),
+                        [this] { begin(); });
+}
+
+void Coordinator::broadcast_floor() {
+  std::map<std::pair<std::string, int32_t>, Offset> floor;
+  for (const auto& m : retained_)
+    for (const auto& q : m.queries)
+      for (const auto& in : q.inputs) {
+        auto key = std::make_pair(in.topic, in.partition.value());
+        auto it = floor.find(key);
+        if (it == floor.end() || in.offset < it->second) floor[key] = in.offset;
+      }
+  Pipeline* p = &p_;
+  for (uint32_t s = 0; s < p_.shard_count(); ++s)
+    shard_.submit_to(ShardId(s), [p, floor] { p->local().set_checkpoint_floor(floor); });
+}
+
+}  // namespace freshet::server
