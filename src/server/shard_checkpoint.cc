@@ -64,7 +64,15 @@ void ShardState::inject_barrier(uint64_t n) {
     }
     w.put<int64_t>(q.sent_wm);
     w.put<uint8_t>(q.sent_idle);
-    if (!q.local) continue;
+    if (!q.local) {
+      // A stateless query has no merger: its owner-side channels carry nothing, so they
+      // close now (its rows travel on the reader side, closed below).
+      for (const auto& [si, input] : p_.queries()[qi].outputs)
+        shard_.submit_to(p_.sinks()[si].owner, [p, si = si, me, side = 1 + input, n] {
+          p->local().on_sink_barrier(si, me, side, n);
+        });
+      continue;
+    }
     // Local partials go to their owners now, so the owners' snapshots hold all the state.
     q.local->drain_all(shards, q.partials);
     for (uint32_t s = 0; s < shards; ++s) {
@@ -354,6 +362,8 @@ Status ShardState::restore_sink(size_t si, ByteReader& r) {
     }
   }
   s.released_wm = r.get<int64_t>();
+  // An input starting over sends rows from the beginning again: release them from scratch.
+  if (std::find(keep.begin(), keep.end(), false) != keep.end()) s.released_wm = kMinTimestamp;
   const uint64_t rows = r.get<uint64_t>();
   if (!r.plausible(rows, 40))
     return make_error(ErrorCode::kCorruption, "sink `{}` state: bad row count", info.config.name);
