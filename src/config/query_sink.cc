@@ -11,13 +11,14 @@ namespace freshet::config {
 namespace {
 
 constexpr std::array<std::string_view, 3> kQueryKeys{"sql", "allowed_lateness", "late"};
-constexpr std::array<std::string_view, 6> kSinkKeys{"type",   "inputs",   "path",
-                                                    "format", "delivery", "rotate"};
+constexpr std::array<std::string_view, 8> kSinkKeys{"type",     "inputs", "path",  "format",
+                                                    "delivery", "rotate", "topic", "key"};
 constexpr std::array<std::string_view, 2> kRotateKeys{"max_bytes", "max_age"};
 
 constexpr std::array<EnumName<LatePolicy>, 2> kLateNames{
     {{"file", LatePolicy::kFile}, {"drop", LatePolicy::kDrop}}};
-constexpr std::array<EnumName<SinkType>, 1> kSinkTypeNames{{{"file", SinkType::kFile}}};
+constexpr std::array<EnumName<SinkType>, 2> kSinkTypeNames{
+    {{"file", SinkType::kFile}, {"topic", SinkType::kTopic}}};
 constexpr std::array<EnumName<SinkFormat>, 2> kFormatNames{
     {{"jsonl", SinkFormat::kJsonl}, {"csv", SinkFormat::kCsv}}};
 constexpr std::array<EnumName<Delivery>, 2> kDeliveryNames{
@@ -100,16 +101,27 @@ void read_sink(Reader& r, const Entry& e, SinkConfig& out) {
       }
     } else if (f.key == "rotate") {
       if (r.expect_map(f)) read_rotate(r, f, e.key, out);
+    } else if (f.key == "topic") {
+      if (auto v = r.string(f)) {
+        out.topic = *v;
+        out.topic_pos = r.pos_of(f.value);
+      }
+    } else if (f.key == "key") {
+      if (auto v = r.string(f)) out.key_field = *v;
     }
   }
   // Without `format`, the file name decides: people who write `out.csv` expect CSV.
   if (!has_format && out.path.size() >= 4 && out.path.compare(out.path.size() - 4, 4, ".csv") == 0)
     out.format = SinkFormat::kCsv;
-  if (!has_key(entries, "type")) r.missing(scope, "type", "write `type: file`");
+  if (!has_key(entries, "type")) r.missing(scope, "type", "write `type: file` or `type: topic`");
   if (!has_key(entries, "inputs"))
     r.missing(scope, "inputs", "list the queries it writes, e.g. `inputs: [big_spenders]`");
-  if (!has_key(entries, "path"))
+  if (out.type == SinkType::kTopic) {
+    if (!has_key(entries, "topic"))
+      r.missing(scope, "topic", "name the topic the rows go to, e.g. `topic: alerts`");
+  } else if (!has_key(entries, "path")) {
     r.missing(scope, "path", "name the output file, e.g. `path: ./out/alerts.jsonl`");
+  }
 }
 
 }  // namespace freshet::config

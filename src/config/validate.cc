@@ -55,6 +55,18 @@ void check_sink_inputs(Reader& r, const Config& c) {
   }
 }
 
+void check_sink_topics(Reader& r, const Config& c) {
+  std::vector<std::string_view> topics = names_of(c.topics);
+  for (const auto& [name, s] : c.sinks) {
+    if (s.type != SinkType::kTopic || s.topic.empty() || c.topics.count(s.topic)) continue;
+    r.report(codes::kUnknownTopic,
+             fmt::format("sink `{}` writes to unknown topic `{}`", name, s.topic), s.topic_pos,
+             static_cast<uint32_t>(s.topic.size()), did_you_mean(s.topic, topics, "no such topic"),
+             topics.empty() ? std::string("define it under `topics:`")
+                            : fmt::format("topics: {}", join(topics, ", ")));
+  }
+}
+
 // Two sinks appending to one file would interleave rows and break each other's commits.
 void check_sink_paths(Reader& r, const Config& c) {
   std::vector<const SinkConfig*> sinks;
@@ -99,6 +111,7 @@ void validate_references(Reader& r, const Config& c) {
   check_delivery(r, c);
   check_source_topics(r, c);
   check_sink_inputs(r, c);
+  check_sink_topics(r, c);
   check_sink_paths(r, c);
 }
 

@@ -269,3 +269,28 @@ TEST_CASE("load_file parses a file and names it in diagnostics") {
   CHECK(contains(out, "--> " + path + ":5:17"));
   CHECK(contains(out, "5 errors; configuration not valid"));
 }
+
+TEST_CASE("a topic sink names its topic, which must exist") {
+  LoadResult good = parse_yaml(
+      "version: 1\ntopics: { alerts: { key: card }, t: {} }\n"
+      "queries: { q: { sql: SELECT 1 FROM t } }\n"
+      "sinks:\n  k: { type: topic, inputs: [q], topic: alerts, key: card }\n"
+      "checkpoint: { interval: 1s }\n");
+  INFO(rendered(good));
+  REQUIRE(good.config);
+  const SinkConfig& k = good.config->sinks.at("k");
+  CHECK(k.type == SinkType::kTopic);
+  CHECK(k.topic == "alerts");
+  CHECK(k.key_field == "card");
+  CHECK(k.path.empty());
+  CHECK(k.delivery == Delivery::kExactlyOnce);
+
+  LoadResult bad = parse_yaml(
+      "version: 1\ntopics: { alerts: {} }\nqueries: { q: { sql: SELECT 1 } }\n"
+      "sinks:\n  k: { type: topic, inputs: [q], topic: alert }\n");
+  REQUIRE(!bad.config);
+  REQUIRE(bad.diagnostics.size() == 1);
+  CHECK(bad.diagnostics[0].code == codes::kUnknownTopic);
+  CHECK(bad.diagnostics[0].pos.line == 5);
+  CHECK(contains(bad.diagnostics[0].label, "alerts"));
+}

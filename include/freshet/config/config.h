@@ -24,7 +24,7 @@ namespace freshet::config {
 enum class FsyncPolicy { kAlways, kInterval, kNever };
 enum class SourceType { kGenerator, kFile };
 enum class LatePolicy { kFile, kDrop };
-enum class SinkType { kFile };
+enum class SinkType { kFile, kTopic };
 enum class SinkFormat { kJsonl, kCsv };
 enum class Delivery { kExactlyOnce, kAtLeastOnce };
 
@@ -120,6 +120,11 @@ struct SinkConfig {
   SourcePos delivery_pos;  // where `delivery:` was written; line 0 when left to the default
   std::optional<uint64_t> rotate_max_bytes;
   std::optional<DurationMs> rotate_max_age;
+  // type: topic: the rows go into this topic of the log, partitioned by `key_field` (default:
+  // the topic's own key). With exactly_once they are appended when the checkpoint commits.
+  std::string topic;
+  SourcePos topic_pos;
+  std::string key_field;
   SourcePos pos;
 };
 
