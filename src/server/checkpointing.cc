@@ -1,8 +1,11 @@
 #include "checkpointing.h"
 
+#include <fcntl.h>
 #include <signal.h>
 
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 
 #include "freshet/base/log.h"
 #include "freshet/base/time.h"
@@ -47,6 +50,48 @@ std::string csv_header(const std::vector<std::string>& columns) {
 
 }  // namespace
 
+Status TopicStaging::open(uint64_t keep) {
+  FRESHET_TRY(fs_.mkdirs(dir_));
+  FRESHET_ASSIGN_OR_RETURN(auto names, fs_.list_dir(dir_));
+  for (const auto& n : names)
+    if (n != fmt::format("{}.jsonl", keep)) FRESHET_TRY(fs_.unlink(dir_ + "/" + n));
+  return ok();
+}
+
+Status TopicStaging::stage(uint64_t epoch, std::string_view bytes) {
+  Staged& s = staged_[epoch];
+  if (!s.fd) {
+    FRESHET_ASSIGN_OR_RETURN(s.fd, fs_.open(path(epoch), O_WRONLY | O_CREAT | O_TRUNC));
+  }
+  FRESHET_TRY(fs_.pwrite(s.fd.get(), bytes.data(), bytes.size(), s.length));
+  s.length += bytes.size();
+  return ok();
+}
+
+Result<checkpoint::SinkFileEntry> TopicStaging::precommit(uint64_t epoch) {
+  checkpoint::SinkFileEntry e;
+  e.sink = sink_;
+  e.kind = "topic";
+  e.epoch = epoch;
+  e.live_path = topic_;
+  e.staging_path = path(epoch);
+  if (auto it = staged_.find(epoch); it != staged_.end()) {
+    FRESHET_TRY(fs_.fdatasync(it->second.fd.get()));
+    e.staging_length = it->second.length;
+    staged_.erase(it);
+  }
+  return e;
+}
+
+Status TopicStaging::forget_before(uint64_t epoch) {
+  FRESHET_ASSIGN_OR_RETURN(auto names, fs_.list_dir(dir_));
+  for (const auto& n : names) {
+    const uint64_t e = std::strtoull(n.c_str(), nullptr, 10);
+    if (e < epoch) FRESHET_TRY(fs_.unlink(dir_ + "/" + n));
+  }
+  return ok();
+}
+
 Status SinkFiles::open(const Pipeline& p, const checkpoint::Manifest* committed) {
   sinks_.resize(p.sinks().size());
   for (size_t si = 0; si < p.sinks().size(); ++si) {
@@ -54,7 +99,16 @@ Status SinkFiles::open(const Pipeline& p, const checkpoint::Manifest* committed)
     if (info.config.delivery != config::Delivery::kExactlyOnce) continue;
     sinks_[si].name = info.config.name;
     by_name_[info.config.name] = si;
+    if (info.config.type == config::SinkType::kTopic) {
+      auto& t = sinks_[si].topic;
+      t = std::make_unique<TopicStaging>(
+          p.fs(),
+          fmt::format("{}/checkpoints/topic-sinks/{}", p.config().data_dir, info.config.name),
+          info.config.name, info.config.topic);
+      FRESHET_TRY(t->open(committed ? committed->epoch : 0));
+    }
     for (int kind = 0; kind < 3; ++kind) {
+      if (kind == kMainFile && sinks_[si].topic) continue;
       const std::string path = sink_file_path(info.config.path, kind);
       const auto* entry = find_entry(committed, info.config.name, kKindNames[kind], path);
       // The main file always exists; late and dead-letter files once they have rows, or
@@ -84,6 +138,11 @@ Result<sinks::CommittedFile*> SinkFiles::file(size_t si, int kind, const Pipelin
 }
 
 void SinkFiles::stage(size_t si, int kind, uint64_t epoch, std::string_view bytes, Pipeline& p) {
+  if (kind == kMainFile && sinks_[si].topic) {
+    if (auto st = sinks_[si].topic->stage(epoch, bytes); !st)
+      p.fail(fmt::format("sink {}: {}", p.sinks()[si].config.name, st.error().message));
+    return;
+  }
   auto f = file(si, kind, p, nullptr);
   Status st = f ? (*f)->stage(epoch, bytes) : Status(tl::unexpected(f.error()));
   if (!st) p.fail(fmt::format("sink {}: {}", p.sinks()[si].config.name, st.error().message));
@@ -94,6 +153,10 @@ Result<std::vector<checkpoint::SinkFileEntry>> SinkFiles::precommit(
   std::vector<checkpoint::SinkFileEntry> out;
   const TimestampMs now = wall_clock_ms();
   for (size_t si : sinks) {
+    if (sinks_[si].topic) {
+      FRESHET_ASSIGN_OR_RETURN(auto e, sinks_[si].topic->precommit(epoch));
+      out.push_back(std::move(e));
+    }
     for (int kind = 0; kind < 3; ++kind) {
       auto& f = sinks_[si].kinds[kind];
       if (!f) continue;
@@ -116,9 +179,11 @@ Status SinkFiles::publish(const checkpoint::SinkFileEntry& e, uint64_t) {
 }
 
 Status SinkFiles::forget_before(uint64_t epoch) {
-  for (auto& s : sinks_)
+  for (auto& s : sinks_) {
     for (auto& f : s.kinds)
       if (f) FRESHET_TRY(f->forget_before(epoch));
+    if (s.topic) FRESHET_TRY(s.topic->forget_before(epoch));
+  }
   return ok();
 }
 
@@ -217,7 +282,8 @@ void Coordinator::commit_job(uint64_t epoch, std::vector<ShardReport> reports, i
   crash_point("after_rename", epoch);
   bool first = true;
   for (const auto& e : m.sink_files) {
-    if (auto st = p->sink_files().publish(e, epoch); !st) {
+    Status st = e.kind == "topic" ? publish_topic(e) : p->sink_files().publish(e, epoch);
+    if (!st) {
       p->fail(fmt::format("publishing {} of checkpoint {}: {}", e.live_path, epoch,
                           st.error().message));
       done(false, 0, std::nullopt);
@@ -239,6 +305,32 @@ void Coordinator::commit_job(uint64_t epoch, std::vector<ShardReport> reports, i
   }
   if (!st) log::warn("checkpoint {}: cleaning up older checkpoints: {}", epoch, st.error().message);
   done(true, bytes, std::move(m));
+}
+
+// On the worker: every shard appends the rows for the partitions it owns, and this waits.
+Status Coordinator::publish_topic(const checkpoint::SinkFileEntry& e) {
+  if (e.staging_length == 0) return ok();
+  Pipeline* p = &p_;
+  struct Latch {
+    std::mutex mu;
+    std::condition_variable cv;
+    uint32_t left;
+    std::string error;
+  };
+  auto latch = std::make_shared<Latch>();
+  latch->left = p_.shard_count();
+  for (uint32_t s = 0; s < p_.shard_count(); ++s) {
+    p_.runtime().submit_to(ShardId(s), [p, e, latch] {
+      Status st = p->local().publish_topic_rows(e);
+      std::lock_guard lock(latch->mu);
+      if (!st && latch->error.empty()) latch->error = st.error().message;
+      if (--latch->left == 0) latch->cv.notify_all();
+    });
+  }
+  std::unique_lock lock(latch->mu);
+  latch->cv.wait(lock, [&] { return latch->left == 0; });
+  if (!latch->error.empty()) return make_error(ErrorCode::kIo, "{}", latch->error);
+  return ok();
 }
 
 void Coordinator::committed(uint64_t epoch, bool good, int64_t began, uint64_t bytes) {

@@ -36,6 +36,31 @@ struct CheckpointStats {
   std::atomic<int64_t> recovery_us{0};
 };
 
+// The staged rows of an exactly-once `type: topic` sink: one file per epoch under
+// `<data_dir>/checkpoints/topic-sinks/<sink>/`, appended to the topic's partitions by the
+// shards once the epoch commits (ShardState::publish_topic_rows), so consumers of the topic
+// only ever see committed rows. Owned by the checkpoint worker.
+class TopicStaging {
+ public:
+  TopicStaging(io::FileSystem& fs, std::string dir, std::string sink, std::string topic)
+      : fs_(fs), dir_(std::move(dir)), sink_(std::move(sink)), topic_(std::move(topic)) {}
+  // Removes every staged epoch but `keep` (the committed one, whose publish may need redoing).
+  Status open(uint64_t keep);
+  Status stage(uint64_t epoch, std::string_view bytes);
+  Result<checkpoint::SinkFileEntry> precommit(uint64_t epoch);
+  Status forget_before(uint64_t epoch);
+
+ private:
+  std::string path(uint64_t epoch) const { return fmt::format("{}/{}.jsonl", dir_, epoch); }
+  struct Staged {
+    io::UniqueFd fd;
+    uint64_t length = 0;
+  };
+  io::FileSystem& fs_;
+  std::string dir_, sink_, topic_;
+  std::map<uint64_t, Staged> staged_;
+};
+
 // Every committed file of every exactly-once sink: the main file, and the late and dead-letter
 // files once they have rows. Owned by the checkpoint worker: every call but open() runs there.
 class SinkFiles {
@@ -55,6 +80,7 @@ class SinkFiles {
   struct Files {
     std::string name;
     std::unique_ptr<sinks::CommittedFile> kinds[3];
+    std::unique_ptr<TopicStaging> topic;  // type: topic, instead of kinds[kMainFile]
   };
   std::vector<Files> sinks_;  // by sink index; empty for at-least-once sinks
   std::map<std::string, size_t> by_name_;
@@ -85,6 +111,7 @@ class Coordinator {
   void commit_job(uint64_t epoch, std::vector<ShardReport> reports, int64_t began_ns);
   void committed(uint64_t epoch, bool ok, int64_t began_ns, uint64_t bytes);
   void broadcast_floor();
+  Status publish_topic(const checkpoint::SinkFileEntry& e);
 
   Pipeline& p_;
   shard::Shard& shard_;

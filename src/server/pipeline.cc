@@ -36,6 +36,9 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
   for (const auto& [name, sc] : config_.sinks) {
     SinkInfo s;
     s.config = sc;
+    // A topic sink's late and dead-letter files: <data_dir>/sinks/<name>.late.jsonl, ...
+    if (sc.type == config::SinkType::kTopic)
+      s.config.path = fmt::format("{}/sinks/{}.topic", config_.data_dir, name);
     // Spread sinks over the shards; a sink's rows are merged and written on its owner.
     s.owner = ShardId(static_cast<uint32_t>(sink_number++ % shards_));
     for (const auto& in : sc.inputs) {
@@ -154,6 +157,8 @@ Status Pipeline::prepare_checkpoints(shard::Runtime& runtime) {
       FRESHET_ASSIGN_OR_RETURN(images_[s], store_->read_state_file(m, ShardId(s)));
     }
     restored_epoch_ = m.epoch;
+    for (const auto& e : m.sink_files)
+      if (e.kind == "topic") restored_topic_publishes_.push_back(e);
     log::info("restoring checkpoint {} ({} queries, {} sink files)", m.epoch, m.queries.size(),
               m.sink_files.size());
   }

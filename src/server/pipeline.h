@@ -87,6 +87,10 @@ class Pipeline {
   const std::string& restore_image(ShardId s) const { return images_[s.value()]; }
   // Whether a query's saved state is restored (false: new, changed with --reset-state).
   bool restores(const std::string& query) const { return restored_queries_.count(query) > 0; }
+  // The restored epoch's topic-sink publishes, redone by each shard for its partitions.
+  const std::vector<checkpoint::SinkFileEntry>& restored_topic_publishes() const {
+    return restored_topic_publishes_;
+  }
   checkpoint::IoWorker& worker() { return *worker_; }
   checkpoint::CheckpointStore& store() { return *store_; }
   SinkFiles& sink_files() { return sink_files_; }       // worker thread only
@@ -135,6 +139,7 @@ class Pipeline {
   uint64_t restored_epoch_ = 0;
   std::deque<checkpoint::Manifest> retained_;
   std::vector<std::string> images_;
+  std::vector<checkpoint::SinkFileEntry> restored_topic_publishes_;
   std::set<std::string> restored_queries_;
   std::atomic<bool> final_committed_{false};
   std::atomic<bool> draining_{false};

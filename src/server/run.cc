@@ -106,7 +106,9 @@ int run(config::Config config, Plans plans, RunOptions options) {
   const uint32_t shards = (*runtime)->shard_count();
   Pipeline pipeline(std::move(config), std::move(plans), options, shards);
   for (const auto& s : pipeline.sinks())
-    log::info("sink {} writes {} (shard {})", s.config.name, s.config.path, s.owner);
+    log::info("sink {} writes {} (shard {})", s.config.name,
+              s.config.type == config::SinkType::kTopic ? "topic " + s.config.topic : s.config.path,
+              s.owner);
   log::info("running on {} shard{}: {} topic(s), {} source(s), {} quer{}, {} sink(s)", shards,
             shards == 1 ? "" : "s", pipeline.config().topics.size(),
             pipeline.config().sources.size(), pipeline.queries().size(),

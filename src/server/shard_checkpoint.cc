@@ -163,7 +163,7 @@ void ShardState::stage(size_t si, SinkFileKind kind, std::string_view line, bool
   auto& s = *sinks_[si];
   std::string& buf = s.staged[kind];
   const auto& info = p_.sinks()[si];
-  if (kind == kMainFile && info.config.format == config::SinkFormat::kCsv)
+  if (kind == kMainFile && !s.topic && info.config.format == config::SinkFormat::kCsv)
     buf += sinks::json_row_to_csv(line, info.columns);
   else
     buf += line;

@@ -1,5 +1,7 @@
 #include "shard_state.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -148,7 +150,19 @@ Status ShardState::open() {
     auto s = std::make_unique<SinkShard>();
     // Exactly-once sinks write through the checkpoint worker's committed files instead.
     s->exactly_once = info.config.delivery == config::Delivery::kExactlyOnce;
-    if (!s->exactly_once) {
+    s->topic = info.config.type == config::SinkType::kTopic;
+    if (s->topic && !s->exactly_once) {
+      const auto& tc = p_.config().topics.at(info.config.topic);
+      Pipeline* p = &p_;
+      s->batcher = std::make_unique<sources::LineBatcher>(
+          info.config.key_field.empty() ? tc.key_field : info.config.key_field, tc.partitions,
+          [this, p, topic = info.config.topic](int32_t part, std::string&& batch, uint32_t) {
+            shard_.submit_to(p_.partition_owner(part),
+                             [p, topic, part, b = std::move(batch)]() mutable {
+                               p->local().append_from_source(topic, part, std::move(b));
+                             });
+          });
+    } else if (!s->exactly_once) {
       FRESHET_ASSIGN_OR_RETURN(s->main.file, sinks::FileSink::open(p_.fs(), fo));
     }
     s->main.owner = this;
@@ -161,6 +175,8 @@ Status ShardState::open() {
 
   if (const std::string& image = p_.restore_image(id()); !image.empty())
     FRESHET_TRY(restore(image));
+  // A crash may have cut the last committed epoch's topic publish short: finish it first.
+  for (const auto& e : p_.restored_topic_publishes()) FRESHET_TRY(publish_topic_rows(e));
 
   shard_.add_poller([this] { return poll(); });
   // Paced sources need the loop to wake when their next events fall due.
@@ -563,6 +579,11 @@ void ShardState::release(size_t si) {
   });
   if (s.exactly_once) {
     for (auto it = ready; it != s.buffered.end(); ++it) stage(si, kMainFile, it->row.line, false);
+  } else if (s.topic) {
+    std::string lines;
+    for (auto it = ready; it != s.buffered.end(); ++it) (lines += it->row.line) += '\n';
+    s.batcher->feed(lines, wall_clock_ms());
+    s.batcher->flush();
   } else {
     for (auto it = ready; it != s.buffered.end(); ++it) s.main.file->add_row(it->row.line);
   }
@@ -570,7 +591,7 @@ void ShardState::release(size_t si) {
   s.released_wm = std::max(s.released_wm, combined);
   if (s.exactly_once)
     hand_over_staged(si);
-  else
+  else if (!s.topic)
     pump(s.main);
 }
 
@@ -724,6 +745,53 @@ void ShardState::report_counters() {
     log::warn("query `{}`: {} malformed and {} late records dropped so far (of {} read)",
               p_.queries()[qi].name, q.malformed, q.late, q.records);
   }
+}
+
+Status ShardState::publish_topic_rows(const checkpoint::SinkFileEntry& e) {
+  if (e.staging_length == 0) return ok();
+  const auto it = std::find_if(p_.sinks().begin(), p_.sinks().end(),
+                               [&](const SinkInfo& s) { return s.config.name == e.sink; });
+  if (it == p_.sinks().end()) return ok();
+  const auto& topic = e.live_path;
+  const auto& tc = p_.config().topics.at(topic);
+  const std::string source = fmt::format("sink.{}", e.sink);
+  // What each owned partition holds of this epoch already: its batches carry their line
+  // position in the epoch's staging file, like a file source's. Later epochs cannot be
+  // there: an epoch publishes only after it commits.
+  std::vector<uint64_t> holds(static_cast<size_t>(tc.partitions), 0);
+  bool any = false;
+  for (int32_t part = 0; part < tc.partitions; ++part) {
+    auto* log = partition(topic, part);
+    if (log == nullptr) continue;
+    any = true;
+    FRESHET_ASSIGN_OR_RETURN(auto last, sources::last_source_position(*log, source));
+    if (!last) continue;
+    auto pos = sources::FilePosition::decode(*last);
+    if (pos && pos->path == e.staging_path) holds[static_cast<size_t>(part)] = pos->line;
+  }
+  if (!any) return ok();
+  FRESHET_ASSIGN_OR_RETURN(auto fd, p_.fs().open(e.staging_path, O_RDONLY));
+  std::string bytes(e.staging_length, '\0');
+  FRESHET_ASSIGN_OR_RETURN(size_t got, p_.fs().pread(fd.get(), bytes.data(), bytes.size(), 0));
+  if (got != bytes.size())
+    return make_error(ErrorCode::kCorruption, "{}: {} bytes staged, {} found", e.staging_path,
+                      e.staging_length, got);
+  Status failed = ok();
+  sources::LineBatcher batcher(it->config.key_field.empty() ? tc.key_field : it->config.key_field,
+                               tc.partitions, [&](int32_t part, std::string&& batch, uint32_t) {
+                                 auto* log = partition(topic, part);
+                                 if (log == nullptr || !failed) return;
+                                 if (auto r = log->append(batch); !r)
+                                   failed = tl::unexpected(r.error());
+                               });
+  batcher.track_positions(source, e.staging_path, 0);
+  batcher.begin_file(e.staging_path, 0);
+  batcher.resume_at(0, std::move(holds));
+  const TimestampMs now = wall_clock_ms();
+  batcher.feed(bytes, now);
+  batcher.end_of_file(now);
+  batcher.flush();
+  return failed;
 }
 
 }  // namespace freshet::server

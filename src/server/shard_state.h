@@ -14,6 +14,7 @@
 #include "freshet/log/flusher.h"
 #include "freshet/query/stateless.h"
 #include "freshet/sources/file_source.h"
+#include "freshet/sources/line_batcher.h"
 #include "pipeline.h"
 
 namespace freshet::server {
@@ -102,6 +103,9 @@ struct SinkShard {
   // Exactly-once: rows go to the checkpoint worker's staging files of `epoch`, never straight
   // to the live file; `staged` holds what was not handed over yet, by SinkFileKind.
   bool exactly_once = false;
+  // type: topic. At least once, rows go straight into the topic through this batcher.
+  bool topic = false;
+  std::unique_ptr<sources::LineBatcher> batcher;
   uint64_t epoch = 1;
   std::string staged[3];
   // Channels per shard (see sink_channel()): its reading side (stateless rows, late and
@@ -155,6 +159,10 @@ class ShardState {
   // Applies this shard's part of the checkpoint being restored (Pipeline::restore_image).
   Status restore(std::string_view image);
   // The lowest offset per owned partition that a retained checkpoint may seek back to.
+  // Appends an exactly-once topic sink's committed rows (checkpoint entry `e`) to the
+  // partitions this shard owns that do not hold them yet: after the commit, and again at
+  // start-up for the restored epoch (a crash may have cut the publish short).
+  Status publish_topic_rows(const checkpoint::SinkFileEntry& e);
   void set_checkpoint_floor(std::map<std::pair<std::string, int32_t>, Offset> floor) {
     checkpoint_floor_ = std::move(floor);
   }

@@ -261,10 +261,42 @@ def test_offsets_lost_while_stopped_are_reported_not_skipped():
     shutil.rmtree(d)
 
 
+TOPIC_SINK = """\
+  to_topic: {{ type: topic, inputs: [per_user], topic: results }}
+"""
+
+
+def test_a_topic_sink_publishes_each_committed_row_once():
+    """Rows written into a topic appear there only once committed, once, across crashes."""
+    n = 60000
+    for step in ["after_rename", "during_publish", None]:
+        d = workdir("ckpt-topic")
+        write_inputs(d, n)
+        text = CONFIG.format(dir=d, shards=2, interval="300ms", bounded="true", second_query="")
+        text = text.replace("sources:", "  results: { partitions: 2, key: user }\nsources:", 1)
+        text = text.replace("checkpoint:", TOPIC_SINK.format() + "checkpoint:", 1)
+        cfg = write_config(d, text)
+        if step:
+            p = start(cfg, {"FRESHET_CRASH_AT": f"{step}:2"})
+            p.communicate(timeout=300)
+            check(p.returncode == -signal.SIGKILL, f"{step}: expected a kill, got {p.returncode}")
+        run(["run", "--config", cfg], check_rc=0, timeout=300)
+        rows = []
+        for part in (0, 1):
+            out = run(["consume", "results", "-c", cfg, "-p", str(part)], check_rc=0).stdout
+            rows += out.splitlines()
+        want = open(f"{d}/out/counts.jsonl").read().splitlines()
+        check(len(rows) == len(set(rows)), f"{step}: a row was published twice")
+        check(sorted(rows) == sorted(want),
+              f"{step}: the topic holds {len(rows)} rows, the file sink {len(want)}")
+        shutil.rmtree(d)
+
+
 if __name__ == "__main__":
     main([test_every_step_of_the_commit_protocol_survives_a_sigkill,
           test_ten_random_sigkills_then_the_output_equals_a_crash_free_run,
           test_sigterm_suspends_and_the_next_start_goes_on,
           test_drain_fires_every_window_before_the_final_checkpoint,
           test_a_changed_query_is_refused_with_the_way_out,
-          test_offsets_lost_while_stopped_are_reported_not_skipped])
+          test_offsets_lost_while_stopped_are_reported_not_skipped,
+          test_a_topic_sink_publishes_each_committed_row_once])
