@@ -26,6 +26,34 @@ void crash_point(std::string_view step, uint64_t epoch) {
   raise(SIGKILL);
 }
 
+std::string CheckpointStats::prometheus(TimestampMs now) const {
+  std::string out;
+  auto metric = [&](std::string_view name, std::string_view type, std::string_view help,
+                    double value) {
+    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name,
+                   type, name, value);
+  };
+  const int64_t last = last_success_ms.load(std::memory_order_relaxed);
+  metric("freshet_checkpoints_completed_total", "counter", "Checkpoints committed.",
+         static_cast<double>(completed.load(std::memory_order_relaxed)));
+  metric("freshet_checkpoint_last_epoch", "gauge", "Epoch of the last committed checkpoint.",
+         static_cast<double>(last_epoch.load(std::memory_order_relaxed)));
+  metric("freshet_checkpoint_duration_seconds", "gauge",
+         "Time from the barrier to the commit of the last checkpoint.",
+         static_cast<double>(last_duration_us.load(std::memory_order_relaxed)) / 1e6);
+  metric("freshet_checkpoint_size_bytes", "gauge",
+         "State and staged output bytes of the last checkpoint.",
+         static_cast<double>(last_bytes.load(std::memory_order_relaxed)));
+  metric("freshet_checkpoint_last_success_timestamp_seconds", "gauge",
+         "Wall-clock time of the last committed checkpoint.", static_cast<double>(last) / 1e3);
+  metric("freshet_checkpoint_age_seconds", "gauge", "Seconds since the last committed checkpoint.",
+         last > 0 ? static_cast<double>(now - last) / 1e3 : 0.0);
+  metric("freshet_recovery_duration_seconds", "gauge",
+         "Time the last start-up took to restore its checkpoint.",
+         static_cast<double>(recovery_us.load(std::memory_order_relaxed)) / 1e6);
+  return out;
+}
+
 namespace {
 
 constexpr std::string_view kKindNames[3] = {"main", "late", "dead"};
@@ -295,11 +323,12 @@ void Coordinator::commit_job(uint64_t epoch, std::vector<ShardReport> reports, i
   crash_point("after_publish", epoch);
   // The previous epochs' staging files are no longer needed to redo a publish.
   Status st = p->sink_files().forget_before(epoch);
-  // Keep `retained` checkpoints; older ones go, oldest first.
+  // Keep `retained` checkpoints, and never fewer than two (semantics §3.7 step 7): if the
+  // newest turned out unreadable, the one before is still there. Older ones go, oldest first.
   if (st) {
     auto epochs = p->store().committed_epochs();
     if (!epochs) st = tl::unexpected(epochs.error());
-    const size_t keep = std::max<uint32_t>(p->config().checkpoint->retained, 1);
+    const size_t keep = std::max<uint32_t>(p->config().checkpoint->retained, 2);
     for (size_t i = 0; st && epochs && i + keep < epochs->size(); ++i)
       st = p->store().remove_epoch((*epochs)[i]);
   }
@@ -342,9 +371,20 @@ void Coordinator::committed(uint64_t epoch, bool good, int64_t began, uint64_t b
     s.last_duration_us.store((monotonic_ns() - began) / 1000, std::memory_order_relaxed);
     s.last_bytes.store(bytes, std::memory_order_relaxed);
     s.last_success_ms.store(wall_clock_ms(), std::memory_order_relaxed);
-    const size_t keep = std::max<uint32_t>(p_.config().checkpoint->retained, 1);
+    const size_t keep = std::max<uint32_t>(p_.config().checkpoint->retained, 2);
     while (retained_.size() > keep) retained_.pop_front();
     broadcast_floor();
+    Pipeline* p = &p_;
+    const bool posted = p_.worker().post([p] {
+      // Best effort: metrics must never stop the pipeline.
+      const std::string dir = p->config().data_dir + "/metrics";
+      if (!p->fs().mkdirs(dir)) return;
+      const std::string text = p->checkpoint_stats().prometheus(wall_clock_ms());
+      auto fd = p->fs().open(dir + "/checkpoint.prom.tmp", O_WRONLY | O_CREAT | O_TRUNC);
+      if (!fd || !p->fs().pwrite(fd->get(), text.data(), text.size(), 0)) return;
+      (void)p->fs().rename(dir + "/checkpoint.prom.tmp", dir + "/checkpoint.prom");
+    });
+    (void)posted;
   }
   if (final_epoch_started_) {
     if (good) p_.set_final_committed();

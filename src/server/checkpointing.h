@@ -28,6 +28,11 @@ void crash_point(std::string_view step, uint64_t epoch);
 
 // Metrics of the checkpoints, written by the coordinator, read by anyone.
 struct CheckpointStats {
+  // The Prometheus text exposition of these (the format /metrics will serve), written after
+  // every checkpoint to <data_dir>/metrics/checkpoint.prom for node_exporter's textfile
+  // collector until the HTTP listener lands.
+  std::string prometheus(TimestampMs now) const;
+
   std::atomic<uint64_t> completed{0};
   std::atomic<uint64_t> last_epoch{0};
   std::atomic<int64_t> last_duration_us{0};

@@ -70,6 +70,15 @@ void print_summary(Pipeline& p, int64_t elapsed_ns) {
         p.queries()[qi].name, records, secs, secs > 0 ? static_cast<double>(records) / secs : 0.0,
         filtered, malformed, late, clamped);
   }
+  if (p.checkpointing()) {
+    const auto& c = p.checkpoint_stats();
+    log::info(
+        "checkpoints: {} committed (last: epoch {}, {:.1f} ms, {} bytes); recovery took "
+        "{:.1f} ms",
+        c.completed.load(), c.last_epoch.load(),
+        static_cast<double>(c.last_duration_us.load()) / 1000, c.last_bytes.load(),
+        static_cast<double>(c.recovery_us.load()) / 1000);
+  }
   for (size_t si = 0; si < p.sinks().size(); ++si) {
     const auto& s = p.state(p.sinks()[si].owner).sinks()[si];
     if (s && s->main.file)

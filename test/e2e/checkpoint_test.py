@@ -130,7 +130,7 @@ def start(cfg, env_extra=None, args=()):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_every_step_of_the_commit_protocol_survives_a_sigkill():
+def test_conformance_7_every_step_of_the_commit_protocol_survives_a_sigkill():
     n = 60000
     want = baseline(n)
     for step in ["before_snapshot", "after_snapshot", "before_rename", "after_rename",
@@ -186,6 +186,11 @@ def test_sigterm_suspends_and_the_next_start_goes_on():
     out, err = p.communicate(timeout=120)
     check(p.returncode == 0, f"SIGTERM: exit {p.returncode}\n{err}")
     committed_prefix(d, want, "after SIGTERM")
+    metrics = dict(line.split() for line in open(f"{d}/data/metrics/checkpoint.prom")
+                   if not line.startswith("#"))
+    check(float(metrics["freshet_checkpoints_completed_total"]) >= 1, f"metrics: {metrics}")
+    check(float(metrics["freshet_checkpoint_size_bytes"]) > 0, f"metrics: {metrics}")
+    check(0 <= float(metrics["freshet_checkpoint_age_seconds"]) < 60, f"metrics: {metrics}")
     run(["run", "--config", cfg], check_rc=0, timeout=300)
     same_outputs(outputs(d), want, "suspend and resume")
     shutil.rmtree(d)
@@ -230,7 +235,7 @@ def test_a_changed_query_is_refused_with_the_way_out():
     shutil.rmtree(d)
 
 
-def test_offsets_lost_while_stopped_are_reported_not_skipped():
+def test_conformance_8_offsets_lost_while_stopped_are_reported_not_skipped():
     """Conformance #8: the log no longer holds what the checkpoint resumes from."""
     d = workdir("ckpt-lost")
     write_inputs(d, 200000)
@@ -293,10 +298,10 @@ def test_a_topic_sink_publishes_each_committed_row_once():
 
 
 if __name__ == "__main__":
-    main([test_every_step_of_the_commit_protocol_survives_a_sigkill,
+    main([test_conformance_7_every_step_of_the_commit_protocol_survives_a_sigkill,
           test_ten_random_sigkills_then_the_output_equals_a_crash_free_run,
           test_sigterm_suspends_and_the_next_start_goes_on,
           test_drain_fires_every_window_before_the_final_checkpoint,
           test_a_changed_query_is_refused_with_the_way_out,
-          test_offsets_lost_while_stopped_are_reported_not_skipped,
+          test_conformance_8_offsets_lost_while_stopped_are_reported_not_skipped,
           test_a_topic_sink_publishes_each_committed_row_once])
