@@ -9,9 +9,9 @@
 namespace freshet::config {
 namespace {
 
-constexpr std::array<std::string_view, 9> kTopicKeys{
+constexpr std::array<std::string_view, 10> kTopicKeys{
     "partitions",  "key",   "retention",      "retention_bytes", "segment_bytes",
-    "segment_age", "fsync", "fsync_interval", "event_time"};
+    "segment_age", "fsync", "fsync_interval", "schema",          "event_time"};
 constexpr std::array<std::string_view, 4> kEventTimeKeys{"field", "watermark_delay", "idle_timeout",
                                                          "max_future_skew"};
 constexpr std::array<EnumName<FsyncPolicy>, 3> kFsyncNames{{{"always", FsyncPolicy::kAlways},
@@ -43,7 +43,10 @@ void read_event_time(Reader& r, const Entry& e, std::string_view topic, EventTim
   for (const Entry& f : r.entries(e.value, scope, kEventTimeKeys)) {
     if (f.key == "field") {
       has_field = true;
-      if (auto v = r.string(f)) out.field = *v;
+      if (auto v = r.string(f)) {
+        out.field = *v;
+        out.field_pos = r.pos_of(f.value);
+      }
     } else if (f.key == "watermark_delay") {
       if (auto d = r.duration(f)) out.watermark_delay = *d;
     } else if (f.key == "idle_timeout") {
@@ -62,6 +65,7 @@ void read_topic(Reader& r, const Entry& e, TopicConfig& out) {
   Scope scope = e.child(fmt::format("in topic `{}`", e.key), true);
   out.name = e.key;
   out.pos = e.key_pos;
+  bool schema_complete = true;
   for (const Entry& f : r.entries(e.value, scope, kTopicKeys)) {
     if (f.key == "partitions") {
       if (auto n = r.integer(f, 1, kMaxPartitions)) out.partitions = static_cast<int32_t>(*n);
@@ -88,8 +92,12 @@ void read_topic(Reader& r, const Entry& e, TopicConfig& out) {
       if (auto d = positive_duration(r, f)) out.fsync_interval = *d;
     } else if (f.key == "event_time") {
       if (r.expect_map(f)) read_event_time(r, f, e.key, out.event_time.emplace());
+    } else if (f.key == "schema") {
+      schema_complete = r.expect_map(f) && read_schema(r, f, e.key, out.schema);
     }
   }
+  // A field left out for a bad type would echo as "not in the schema".
+  if (schema_complete) check_event_time_schema(r, out);
 }
 
 }  // namespace freshet::config

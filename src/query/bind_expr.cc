@@ -152,7 +152,7 @@ int Binder::bind_aggregate(const Expr& call) {
       return -1;
     }
     a.arg = bind_expr(arg, Scope::kAggArg);
-    if (a.arg < 0) return -1;
+    if (a.arg < 0 || !check_agg_arg(call, a.arg)) return -1;
     const ExprNode& n = spec_->prog.nodes[static_cast<size_t>(a.arg)];
     if (n.op == ExprOp::kField) a.field = n.index;
   }
@@ -266,7 +266,10 @@ int Binder::bind_expr(const Expr& e, Scope scope) {
                      "not supported yet", "filter on the event-time column instead");
         return -1;
       }
-      if (!grouped) return node(ExprOp::kField, {}, field_index(e.name));
+      if (!grouped) {
+        int f = bind_field(e.name, e.token);
+        return f < 0 ? -1 : node(ExprOp::kField, {}, f);
+      }
       // HAVING may name a SELECT alias.
       if (scope == Scope::kHaving && select_ != nullptr && alias_depth_ < 4) {
         for (const SelectItem& it : select_->items) {
@@ -296,7 +299,7 @@ int Binder::bind_expr(const Expr& e, Scope scope) {
       return bind_call(e, scope);
     case ExprKind::kCompare: {
       std::vector<int> args;
-      if (!bind_args(args)) return -1;
+      if (!bind_args(args) || !check_compare(e, args)) return -1;
       ExprOp op = e.name == "="    ? ExprOp::kEq
                   : e.name == "!=" ? ExprOp::kNe
                   : e.name == "<"  ? ExprOp::kLt
@@ -314,6 +317,8 @@ int Binder::bind_expr(const Expr& e, Scope scope) {
     case ExprKind::kIn: {
       std::vector<int> args;
       if (!bind_args(args)) return -1;
+      if (e.kind == ExprKind::kIn && !check_compare(e, args)) return -1;
+      if (e.kind == ExprKind::kNegate && !check_arith(e, args)) return -1;
       ExprOp op = e.kind == ExprKind::kAnd        ? ExprOp::kAnd
                   : e.kind == ExprKind::kOr       ? ExprOp::kOr
                   : e.kind == ExprKind::kNot      ? ExprOp::kNot
@@ -325,7 +330,7 @@ int Binder::bind_expr(const Expr& e, Scope scope) {
     }
     case ExprKind::kArith: {
       std::vector<int> args;
-      if (!bind_args(args)) return -1;
+      if (!bind_args(args) || !check_arith(e, args)) return -1;
       ExprOp op = e.name == "+"   ? ExprOp::kAdd
                   : e.name == "-" ? ExprOp::kSub
                   : e.name == "*" ? ExprOp::kMul
@@ -335,7 +340,7 @@ int Binder::bind_expr(const Expr& e, Scope scope) {
     }
     case ExprKind::kBetween: {
       std::vector<int> a;
-      if (!bind_args(a)) return -1;
+      if (!bind_args(a) || !check_compare(e, a)) return -1;
       int r =
           node(ExprOp::kAnd, {node(ExprOp::kGe, {a[0], a[1]}), node(ExprOp::kLe, {a[0], a[2]})});
       return e.negated ? node(ExprOp::kNot, {r}) : r;

@@ -1,6 +1,7 @@
 #pragma once
 // The binder's state while it resolves one SELECT into a PlanSpec (compile.cc for the
-// query's shape, bind_expr.cc for expressions and aggregates). Used once per compile.
+// query's shape, bind_expr.cc for expressions and aggregates, bind_types.cc for the checks
+// against the input topic's schema). Used once per compile.
 
 #include <memory>
 #include <string>
@@ -15,6 +16,10 @@ namespace freshet::query {
 
 class Binder {
  public:
+  // What the binder knows statically of an expression's values. kUnknown for fields without
+  // a schema, timestamps (their JSON form varies) and CASE/COALESCE.
+  enum class SqlType { kUnknown, kString, kNumber, kBool };
+
   Binder(const CompileInput& in, DiagSink& diags) : in_(in), diags_(diags) {}
 
   std::unique_ptr<PlanSpec> bind(const SelectStmt& s);
@@ -34,6 +39,15 @@ class Binder {
   static bool is_aggregate(std::string_view upper_name);
   bool has_aggregate(const Expr& e) const;
   int field_index(const std::string& path);
+  // field_index, after checking `path` against the input's schema; -1 after an error.
+  int bind_field(const std::string& path, const Token& at);
+  // bind_types.cc: static types, and the E0312 checks that only run over a schema.
+  SqlType type_of(int node) const;
+  bool check_event_time_column(const Expr& ts);
+  bool check_compare(const Expr& e, const std::vector<int>& args);
+  bool check_arith(const Expr& e, const std::vector<int>& args);
+  bool check_agg_arg(const Expr& call, int arg);
+  void build_field_checks();
   bool bind_interval(const Expr& iv, const char* what, DurationMs& out);
   void bind_input(const Expr& e, std::string_view fn);
   void bind_input_name(const std::string& name, const Token& at);
@@ -50,6 +64,8 @@ class Binder {
 
   const CompileInput& in_;
   DiagSink& diags_;
+  const TopicSchema* schema_ = nullptr;             // the input topic's, if it has one
+  std::vector<const SchemaColumn*> field_columns_;  // per spec_->fields; null if untyped
   std::unique_ptr<PlanSpec> spec_ = std::make_unique<PlanSpec>();
   std::vector<std::string> group_canon_;  // canonical SQL of the GROUP BY expressions
   const SelectStmt* select_ = nullptr;

@@ -35,8 +35,30 @@ bool Binder::is_window_column(const Expr& e) {
 int Binder::field_index(const std::string& path) {
   for (size_t i = 0; i < spec_->fields.size(); ++i)
     if (spec_->fields[i] == path) return static_cast<int>(i);
+  const SchemaColumn* col = nullptr;
+  if (schema_ != nullptr)
+    for (const SchemaColumn& c : schema_->columns)
+      if (c.name == path) col = &c;
   spec_->fields.push_back(path);
+  field_columns_.push_back(col);
   return static_cast<int>(spec_->fields.size() - 1);
+}
+
+int Binder::bind_field(const std::string& path, const Token& at) {
+  if (schema_ == nullptr) return field_index(path);
+  std::vector<std::string_view> names;
+  for (const SchemaColumn& c : schema_->columns) {
+    if (c.name == path) return field_index(path);
+    names.push_back(c.name);
+  }
+  std::string_view m = closest_name(path, names);
+  std::string list;
+  for (std::string_view n : names) list += fmt::format("{}{}", list.empty() ? "" : ", ", n);
+  diags_.error(kEUnknownColumn, at,
+               fmt::format("unknown column `{}` in topic `{}`", path, spec_->topic),
+               m.empty() ? "not in the topic's schema" : fmt::format("did you mean `{}`?", m),
+               fmt::format("columns of `{}`: {}", spec_->topic, list));
+  return -1;
 }
 
 bool Binder::bind_interval(const Expr& iv, const char* what, DurationMs& out) {
@@ -97,6 +119,12 @@ void Binder::bind_input_name(const std::string& name, const Token& at) {
   auto has = [&](const std::vector<std::string>* v) {
     return v != nullptr && std::find(v->begin(), v->end(), name) != v->end();
   };
+  if (has(in_.known_topics) || in_.known_topics == nullptr) {
+    if (in_.schemas != nullptr) {
+      auto it = in_.schemas->find(name);
+      if (it != in_.schemas->end()) schema_ = &it->second;
+    }
+  }
   if (has(in_.known_topics)) return;
   if (has(in_.known_queries)) {
     spec_->input_is_query = true;
@@ -165,7 +193,7 @@ void Binder::bind_from(const TableRef& from) {
     diags_.error(kEFunction, ts.token,
                  fmt::format("the second argument of {} must be the event-time column", fn),
                  "expected a column");
-  } else {
+  } else if (check_event_time_column(ts)) {
     spec_->ts_column = ts.name;
     spec_->ts_field = field_index(ts.name);
   }
@@ -342,6 +370,7 @@ std::unique_ptr<PlanSpec> Binder::bind(const SelectStmt& s) {
   bind_select(s);
   if (s.where) spec_->where = bind_expr(*s.where, Scope::kWhere);
   if (s.having) spec_->having = bind_expr(*s.having, Scope::kHaving);
+  build_field_checks();
   return std::move(spec_);
 }
 

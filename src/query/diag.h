@@ -7,6 +7,8 @@
 //   E0303 not supported yet        E0308 invalid window interval
 //   E0304 unknown topic            E0309 invalid WHERE or HAVING condition
 //   E0305 column not grouped       E0310 duplicate output column name
+//   E0311 column not in the input topic's schema
+//   E0312 type error against the schema (SUM of a string, string = number, ...)
 
 #include <string>
 #include <vector>
@@ -26,6 +28,8 @@ inline constexpr const char* kEFunction = "E0307";
 inline constexpr const char* kEInterval = "E0308";
 inline constexpr const char* kECondition = "E0309";
 inline constexpr const char* kEDuplicateColumn = "E0310";
+inline constexpr const char* kEUnknownColumn = "E0311";
+inline constexpr const char* kEType = "E0312";
 
 class DiagSink {
  public:

@@ -3,6 +3,7 @@
 // column turned into an index into the list of referenced fields and every expression bound
 // into one ExprProgram. Immutable once compiled.
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "decimal.h"
 #include "expr.h"
 #include "freshet/base/ids.h"
+#include "freshet/query/plan.h"
 #include "value.h"
 
 namespace freshet::query {
@@ -34,6 +36,25 @@ struct AggSpec {
   int field = -1;  // when the argument is a plain field: its index (the fast path)
   double percentile = 0.5;
   std::string canonical;  // "SUM(amount)"
+};
+
+// What a record held where a schema column was expected, for the dead-letter reason.
+enum class Mismatch : uint8_t {
+  kNone,
+  kString,  // a string (not a column of strings; for timestamps: not RFC 3339)
+  kNumber,  // a number (for int: not whole or beyond 64 bits; for timestamps: not whole)
+  kBool,
+  kCompound,  // an object or array
+};
+inline constexpr size_t kMismatchKinds = 5;
+
+// The run-time check of one referenced field against its schema column. The reasons are
+// built at compile time so a rejected record costs no allocation; they live as long as the
+// plan, which every operator holds, so RejectedRecord::reason may point at them.
+struct FieldCheck {
+  int field = 0;  // index into PlanSpec::fields
+  ColumnType type = ColumnType::kString;
+  std::array<std::string, kMismatchKinds> reasons;  // by Mismatch; [kNone] unused
 };
 
 enum class WindowKind : uint8_t { kNone, kTumble, kHop, kCumulate, kSession };
@@ -67,8 +88,9 @@ struct PlanSpec {
   DurationMs pane = 0;
   DurationMs gap = 0;
   DurationMs allowed_lateness = 0;
-  std::vector<std::string> fields;  // referenced fields, dotted paths; [ts_field] is the ts
-  int ts_field = -1;                // -1: a stateless query over an input without event time
+  std::vector<std::string> fields;       // referenced fields, dotted paths; [ts_field] is the ts
+  int ts_field = -1;                     // -1: a stateless query over an input without event time
+  std::vector<FieldCheck> field_checks;  // one per referenced field when the input has a schema
   ExprProgram prog;
   int where = -1;                // predicate root, -1 if none
   std::vector<int> group_exprs;  // per-record expression roots, GROUP BY order (= key order)

@@ -30,6 +30,32 @@ bool event_time_of(const Value& v, TimestampMs& ts) {
   }
 }
 
+Mismatch mismatch_of(ColumnType t, const Value& v) {
+  switch (v.type) {
+    case ValueType::kMissing:
+    case ValueType::kNull:
+      return Mismatch::kNone;
+    case ValueType::kString:
+      if (t == ColumnType::kString) return Mismatch::kNone;
+      break;
+    case ValueType::kDecimal:
+    case ValueType::kDouble:
+      if (t == ColumnType::kDouble) return Mismatch::kNone;
+      break;
+    case ValueType::kTrue:
+    case ValueType::kFalse:
+      return t == ColumnType::kBool ? Mismatch::kNone : Mismatch::kBool;
+    default:
+      return Mismatch::kCompound;
+  }
+  // A string or a number that only some types take.
+  TimestampMs ignored;
+  if (t == ColumnType::kTimestamp && event_time_of(v, ignored)) return Mismatch::kNone;
+  // Whole numbers within 64 bits, as event_time_of takes them: 5, 5.0 and 1e3.
+  if (t == ColumnType::kInt && v.is_number() && event_time_of(v, ignored)) return Mismatch::kNone;
+  return v.type == ValueType::kString ? Mismatch::kString : Mismatch::kNumber;
+}
+
 RecordReader::RecordReader(const PlanSpec& spec)
     : spec_(spec),
       extractor_(spec.fields),
@@ -40,6 +66,14 @@ RecordReader::RecordReader(const PlanSpec& spec)
   ctx_.arena = &arena_;
   // COUNT(*) reads no argument; point it at a null.
   for (size_t a = 0; a < spec.aggs.size(); ++a) args_[a] = &arg_values_[a];
+}
+
+const char* RecordReader::check_types() const {
+  for (const FieldCheck& c : spec_.field_checks) {
+    Mismatch m = mismatch_of(c.type, values_[static_cast<size_t>(c.field)]);
+    if (m != Mismatch::kNone) return c.reasons[static_cast<size_t>(m)].c_str();
+  }
+  return nullptr;
 }
 
 const char* RecordReader::build_key() {

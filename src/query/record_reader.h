@@ -19,14 +19,19 @@ namespace freshet::query {
 // Event time from the ts field: integer epoch ms, or an RFC 3339 string.
 bool event_time_of(const Value& v, TimestampMs& ts);
 
+// How `v` fails a column of type `t` (null and missing never do).
+Mismatch mismatch_of(ColumnType t, const Value& v);
+
 class RecordReader {
  public:
   explicit RecordReader(const PlanSpec& spec);
 
-  // Parses one record; nullptr on success, else a static reason.
+  // Parses one record and checks its fields against the input's schema, if any; nullptr on
+  // success, else a reason that lives as long as the plan.
   const char* read(std::string_view record, size_t padding) {
     arena_.reset();
-    return extractor_.extract(record, padding, values_.data());
+    if (const char* err = extractor_.extract(record, padding, values_.data())) return err;
+    return spec_.field_checks.empty() ? nullptr : check_types();
   }
   // The event time; nullptr on success, else a static reason.
   const char* event_time(TimestampMs& ts) const {
@@ -46,6 +51,8 @@ class RecordReader {
   Value eval_expr(int root) { return eval(spec_.prog, root, ctx_); }
 
  private:
+  const char* check_types() const;
+
   const PlanSpec& spec_;
   FieldExtractor extractor_;
   std::vector<Value> values_;

@@ -72,9 +72,10 @@ TEST_CASE("an unknown key gets a did-you-mean and the list of valid keys") {
   CHECK(d.message == "unknown key `retension` in topic `payments`");
   CHECK(d.span == 9);
   CHECK(d.label == "did you mean `retention`?");
-  CHECK(d.help ==
-        "valid keys: partitions, key, retention, retention_bytes, segment_bytes, segment_age, fsync, "
-        "fsync_interval, event_time");
+  CHECK(
+      d.help ==
+      "valid keys: partitions, key, retention, retention_bytes, segment_bytes, segment_age, fsync, "
+      "fsync_interval, schema, event_time");
   std::string out = rendered(parse_yaml(edit("    partitions: 2\n", "    retension: 7d\n")));
   CHECK(contains(out, "4 |     retension: 7d\n  |     ^^^^^^^^^ did you mean `retention`?"));
 }

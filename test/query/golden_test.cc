@@ -2,6 +2,7 @@
 //
 //   -- comment lines start with "--"
 //   allowed_lateness: 1000   (optional, before sql:)
+//   schema: ts timestamp, amount double   (optional, before sql:: the schema of `payments`)
 //   sql:
 //   SELECT ...            (any number of lines)
 //   events:
@@ -10,7 +11,9 @@
 //   expect:
 //   {...}                 (every fired row, in order of firing)
 //   late:
-//   {"ts":...}            (optional: the records rejected as late, in input order)
+//   {"ts":...}            (optional: the records rejected as late or malformed, in input order)
+//   reasons:
+//   field `x` must be ...  (optional: why each of them was, checked when present)
 //
 // Each case runs on one shard and again on two (records alternating between them); both
 // must give exactly the expected rows. Stateless queries run through StatelessOperator.
@@ -20,6 +23,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 #include "freshet/query/stateless.h"
 #include "print_util.h"
@@ -32,9 +37,30 @@ namespace {
 
 struct Case {
   DurationMs lateness = 0;
+  TopicSchema schema;
   std::string sql;
-  std::vector<std::string> events, expect, late;
+  std::vector<std::string> events, expect, late, reasons;
 };
+
+// "ts timestamp, amount double" -> columns.
+TopicSchema read_schema(std::string_view line) {
+  static const std::map<std::string, ColumnType, std::less<>> kTypes = {
+      {"string", ColumnType::kString},
+      {"int", ColumnType::kInt},
+      {"double", ColumnType::kDouble},
+      {"bool", ColumnType::kBool},
+      {"timestamp", ColumnType::kTimestamp}};
+  TopicSchema s;
+  std::istringstream in{std::string(line)};
+  std::string name, type;
+  while (in >> name >> type) {
+    if (type.back() == ',') type.pop_back();
+    auto it = kTypes.find(type);
+    REQUIRE_MESSAGE(it != kTypes.end(), "unknown type " << type);
+    s.columns.push_back({name, it->second});
+  }
+  return s;
+}
 
 Case read_case(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -42,7 +68,8 @@ Case read_case(const std::filesystem::path& path) {
   std::string line, section;
   while (std::getline(in, line)) {
     if (line.rfind("--", 0) == 0) continue;
-    if (line == "sql:" || line == "events:" || line == "expect:" || line == "late:") {
+    if (line == "sql:" || line == "events:" || line == "expect:" || line == "late:" ||
+        line == "reasons:") {
       section = line;
       continue;
     }
@@ -50,17 +77,22 @@ Case read_case(const std::filesystem::path& path) {
       c.lateness = std::stoll(line.substr(17));
       continue;
     }
+    if (section.empty() && line.rfind("schema:", 0) == 0) {
+      c.schema = read_schema(line.substr(7));
+      continue;
+    }
     if (line.empty() && section != "sql:") continue;
     if (section == "sql:") c.sql += line + "\n";
     if (section == "events:") c.events.push_back(line);
     if (section == "expect:") c.expect.push_back(line);
     if (section == "late:") c.late.push_back(line);
+    if (section == "reasons:") c.reasons.push_back(line);
   }
   return c;
 }
 
 struct CaseResult {
-  std::vector<std::string> rows, late;
+  std::vector<std::string> rows, late, reasons;
 };
 
 CaseResult run_case(const Case& c, const std::shared_ptr<const Plan>& plan, uint32_t shards) {
@@ -87,6 +119,7 @@ CaseResult run_case(const Case& c, const std::shared_ptr<const Plan>& plan, uint
   }
   for (auto& r : h.advance(kMaxTimestamp)) res.rows.push_back(r.line);
   res.late = h.late_records;
+  res.reasons = h.late_reasons;
   return res;
 }
 
@@ -102,12 +135,16 @@ TEST_CASE("golden cases produce exactly their expected rows") {
     if (entry.path().extension() != ".test") continue;
     CAPTURE(entry.path().filename().string());
     Case c = read_case(entry.path());
-    auto plan = test::compile_late(c.sql, c.lateness);
+    test::Compiled compiled = test::compile_typed(c.sql, c.schema, {}, c.lateness);
+    for (const Diagnostic& d : compiled.diags) FAIL_CHECK(d.code << " " << d.message);
+    REQUIRE(compiled.plan != nullptr);
+    const auto& plan = compiled.plan;
     for (uint32_t shards : {1u, 2u}) {
       CAPTURE(shards);
       CaseResult r = run_case(c, plan, shards);
       CHECK(r.rows == c.expect);
       CHECK(r.late == c.late);
+      if (!c.reasons.empty()) CHECK(r.reasons == c.reasons);
     }
     ++n;
   }

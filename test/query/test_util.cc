@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "freshet/query/stateless.h"
 
@@ -37,6 +38,18 @@ std::shared_ptr<const Plan> compile_late(std::string_view sql, DurationMs allowe
   for (const auto& d : diags) FAIL_CHECK(d.code << " " << d.message);
   REQUIRE(plan != nullptr);
   return plan;
+}
+
+Compiled compile_typed(std::string_view sql, const TopicSchema& schema,
+                       std::vector<SourcePos> origins, DurationMs allowed_lateness) {
+  std::map<std::string, TopicSchema> schemas;
+  if (!schema.columns.empty()) schemas["payments"] = schema;
+  CompileInput in{"q", sql, std::move(origins), &kTopics};
+  in.schemas = &schemas;
+  in.allowed_lateness = allowed_lateness;
+  Compiled c;
+  c.plan = compile(in, c.diags);
+  return c;
 }
 
 Harness::Harness(std::shared_ptr<const Plan> p, uint32_t shards) : plan(std::move(p)) {

@@ -21,6 +21,15 @@ std::vector<Diagnostic> compile_errors(std::string_view sql, std::vector<SourceP
 // Compiles with an allowed lateness.
 std::shared_ptr<const Plan> compile_late(std::string_view sql, DurationMs allowed_lateness);
 
+// Compiles `sql` over topics {"payments", "events"} where `payments` has `schema` (none when
+// empty), the way the server does; returns the plan or nullptr and the diagnostics.
+struct Compiled {
+  std::shared_ptr<const Plan> plan;
+  std::vector<Diagnostic> diags;
+};
+Compiled compile_typed(std::string_view sql, const TopicSchema& schema,
+                       std::vector<SourcePos> origins = {}, DurationMs allowed_lateness = 0);
+
 // Aggregators and mergers on `shards` simulated shards, driven the way the server drives
 // them: add records to a shard, then advance() drains every shard at a watermark, delivers
 // the partials to their owners and fires.

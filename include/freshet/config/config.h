@@ -27,6 +27,9 @@ enum class LatePolicy { kFile, kDrop };
 enum class SinkType { kFile, kTopic };
 enum class SinkFormat { kJsonl, kCsv };
 enum class Delivery { kExactlyOnce, kAtLeastOnce };
+// Declared type of a field in a topic's `schema:` (src/config/README.md lists the spellings
+// and what each accepts).
+enum class FieldType { kString, kInt, kDouble, kBool, kTimestamp };
 
 // The spelling used in the YAML ("interval", "at_least_once", ...).
 std::string_view to_string(FsyncPolicy v);
@@ -35,6 +38,7 @@ std::string_view to_string(LatePolicy v);
 std::string_view to_string(SinkType v);
 std::string_view to_string(SinkFormat v);
 std::string_view to_string(Delivery v);
+std::string_view to_string(FieldType v);
 
 struct ListenConfig {
   std::string host;  // as written; IPv6 without brackets ("::1")
@@ -50,12 +54,20 @@ struct ServerConfig {
 
 struct EventTimeConfig {
   std::string field;  // JSON field of the record value, nested by dots
+  SourcePos field_pos;
   DurationMs watermark_delay = 0;
   std::optional<DurationMs> idle_timeout;
   // Records stamped later than now + this do not advance the watermark (they still count);
   // unset: no guard, as replaying history stamped in the future must work.
   std::optional<DurationMs> max_future_skew;
   SourcePos pos;
+};
+
+// One typed column of a topic: a JSON field of the record value, nested by dots.
+struct SchemaField {
+  std::string name;  // "geo.lat"
+  FieldType type = FieldType::kString;
+  SourcePos pos;  // the field's name in the YAML
 };
 
 struct TopicConfig {
@@ -70,6 +82,9 @@ struct TopicConfig {
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   DurationMs fsync_interval = 10;
   std::optional<EventTimeConfig> event_time;
+  // `schema:`, in file order; empty when the topic declares none, and then columns are typed
+  // record by record as today.
+  std::vector<SchemaField> schema;
   SourcePos pos;  // the topic's name in the YAML
 };
 

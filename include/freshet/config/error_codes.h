@@ -29,13 +29,17 @@ inline constexpr std::string_view kBadNumber = "E0205";  // not an integer, or o
 inline constexpr std::string_view kBadListen = "E0206";
 inline constexpr std::string_view kBadBool = "E0207";
 inline constexpr std::string_view kBadTimestamp = "E0208";
-inline constexpr std::string_view kEmptyValue = "E0209";  // "" where text is needed (sql, path)
+inline constexpr std::string_view kEmptyValue = "E0209";      // "" where text is needed (sql, path)
+inline constexpr std::string_view kUnknownType = "E0210";     // a schema type that does not exist
+inline constexpr std::string_view kSchemaConflict = "E0211";  // `geo: string` and `geo.lat`
 
 // References between sections.
 inline constexpr std::string_view kUnknownTopic = "E0401";     // source `to`
 inline constexpr std::string_view kUnknownQuery = "E0402";     // sink `inputs`
 inline constexpr std::string_view kDuplicatePath = "E0403";    // two sinks writing one file
 inline constexpr std::string_view kNeedsCheckpoint = "E0404";  // exactly_once without checkpoint
+inline constexpr std::string_view kEventTimeNotInSchema = "E0405";  // event_time.field
+inline constexpr std::string_view kEventTimeType = "E0406";  // declared string, double or bool
 
 // Environment interpolation.
 inline constexpr std::string_view kEnvUnset = "E0501";   // ${VAR} unset, or ${VAR:?msg}

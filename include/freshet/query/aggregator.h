@@ -31,8 +31,10 @@ namespace freshet::query {
 struct RejectedRecord {
   enum class Kind { kMalformed, kLate };
   Kind kind = Kind::kMalformed;
-  size_t index = 0;         // position in the batch passed to add_batch
-  std::string_view reason;  // static text: "invalid JSON", ..., "past_lateness" for kLate
+  size_t index = 0;  // position in the batch passed to add_batch
+  // "invalid JSON", ..., "past_lateness" for kLate: static text, or a schema mismatch such as
+  // "field `status` must be int, found a string" owned by the plan (valid while it lives).
+  std::string_view reason;
   TimestampMs event_time = kMinTimestamp;  // when it was read
   TimestampMs watermark = kMinTimestamp;   // the operator's watermark when it arrived
 };

@@ -22,6 +22,11 @@
 //
 // Columns are JSON fields of the record value, nested with dots (`a.b.c`). Everything else
 // is reported as a Diagnostic at the offending token (E03xx codes, see src/query/diag.h).
+//
+// A topic may declare a TopicSchema. Over such a topic a column that is not in it is a compile
+// error, so are obvious type errors (SUM of a string, a string compared with a number,
+// arithmetic on strings or booleans), and at run time a record whose referenced field holds
+// another JSON type is malformed. Without one, values are typed record by record.
 
 #include <cstdint>
 #include <map>
@@ -36,6 +41,25 @@
 namespace freshet::query {
 
 struct PlanSpec;  // the resolved query; private to the query module (src/query/plan_spec.h)
+
+// The declared type of a schema column. The JSON each one accepts: kString a string; kInt a
+// whole number within 64 bits; kDouble any number; kBool true or false; kTimestamp epoch
+// milliseconds or an RFC 3339 string. null and a missing field are accepted as SQL NULL, and a
+// numeric string is not a number. Values keep their JSON form: the type checks, it does not
+// convert.
+enum class ColumnType : uint8_t { kString, kInt, kDouble, kBool, kTimestamp };
+
+std::string_view to_string(ColumnType t);  // "string", "int", ...
+
+struct SchemaColumn {
+  std::string name;  // dotted path, "geo.lat"
+  ColumnType type = ColumnType::kString;
+};
+
+// A topic's typed view (config `topics.<t>.schema`), in declaration order.
+struct TopicSchema {
+  std::vector<SchemaColumn> columns;
+};
 
 struct CompileInput {
   std::string_view name;  // the query's name in the config, for messages
@@ -55,6 +79,8 @@ struct CompileInput {
   // Event-time field of each input (topic or query) for stateless queries, whose rows carry
   // the record's event time; a stateless query over an input not listed has none.
   const std::map<std::string, std::string>* event_time_fields = nullptr;
+  // Schemas by topic name; a topic not listed (or nullptr) is typed record by record.
+  const std::map<std::string, TopicSchema>* schemas = nullptr;
 };
 
 // What a query reads.
