@@ -80,6 +80,7 @@ int run_command(const RunArgs& args) {
   server::RunOptions options;
   options.reset = args.reset;
   options.drain = args.drain;
+  options.replay_journal = args.replay_journal;
   options.reset_state = args.reset_state;
   if (!args.duration.empty()) {
     auto d = config::parse_duration(args.duration);

@@ -49,6 +49,7 @@ struct RunArgs {
   std::string duration;
   bool reset = false;
   bool drain = false;
+  bool replay_journal = false;
   std::vector<std::string> reset_state;
 };
 int run_command(const RunArgs& args);

@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
                    "Drop the saved state of this query (repeatable): it starts over from "
                    "the beginning of its topic")
       ->type_name("QUERY");
+  run_cmd->add_flag("--replay-journal", run.replay_journal,
+                    "Rerun the queries over the log already in data_dir, from offset 0, "
+                    "applying the journaled wall-clock watermark steps instead of reading the "
+                    "clock; sources stay off and the outputs are rewritten byte for byte");
   run_cmd->footer(
       "\nExamples:\n  freshet run --config config/demo.yaml --reset\n"
       "  freshet run -c pipeline.yaml --duration 1m");

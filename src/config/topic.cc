@@ -4,6 +4,7 @@
 #include <array>
 
 #include "freshet/config/error_codes.h"
+#include "freshet/config/units.h"
 #include "sections_impl.h"
 
 namespace freshet::config {
@@ -12,8 +13,8 @@ namespace {
 constexpr std::array<std::string_view, 10> kTopicKeys{
     "partitions",  "key",   "retention",      "retention_bytes", "segment_bytes",
     "segment_age", "fsync", "fsync_interval", "schema",          "event_time"};
-constexpr std::array<std::string_view, 4> kEventTimeKeys{"field", "watermark_delay", "idle_timeout",
-                                                         "max_future_skew"};
+constexpr std::array<std::string_view, 5> kEventTimeKeys{"field", "watermark_delay", "idle_timeout",
+                                                         "max_future_skew", "idle_progress"};
 constexpr std::array<EnumName<FsyncPolicy>, 3> kFsyncNames{{{"always", FsyncPolicy::kAlways},
                                                             {"interval", FsyncPolicy::kInterval},
                                                             {"never", FsyncPolicy::kNever}}};
@@ -36,6 +37,34 @@ std::optional<DurationMs> positive_duration(Reader& r, const Entry& e) {
   return d;
 }
 
+// `none` or `wallclock(<duration>)`.
+std::optional<IdleProgress> idle_progress(Reader& r, const Entry& e) {
+  auto s = r.scalar(e);
+  if (!s) return std::nullopt;
+  const std::string_view text = s->text;
+  constexpr std::string_view kOpen = "wallclock(";
+  const std::string help =
+      "`none` (windows wait for data) or `wallclock(<max_delay>)`, e.g. "
+      "`wallclock(30s)`: while every partition is idle, the watermark "
+      "follows the clock, max_delay behind";
+  if (text == "none") return IdleProgress{};
+  if (!text.starts_with(kOpen) || !text.ends_with(")")) {
+    r.report(codes::kBadEnum,
+             fmt::format("`{}` is not a valid `idle_progress` {}", text, e.scope->what), s->pos,
+             s->span, text.starts_with("wallclock") ? "write `wallclock(<max_delay>)`" : "", help);
+    return std::nullopt;
+  }
+  const std::string_view inner = text.substr(kOpen.size(), text.size() - kOpen.size() - 1);
+  auto d = parse_duration(inner);
+  if (!d) {
+    r.report(codes::kBadDuration,
+             fmt::format("{} in `idle_progress` {}", d.error().message, e.scope->what), s->pos,
+             s->span, d.error().hint, help);
+    return std::nullopt;
+  }
+  return IdleProgress{IdleProgress::Mode::kWallclock, *d};
+}
+
 void read_event_time(Reader& r, const Entry& e, std::string_view topic, EventTimeConfig& out) {
   Scope scope = e.child(fmt::format("in the `event_time` of topic `{}`", topic));
   out.pos = e.key_pos;
@@ -53,8 +82,14 @@ void read_event_time(Reader& r, const Entry& e, std::string_view topic, EventTim
       if (auto d = positive_duration(r, f)) out.idle_timeout = *d;
     } else if (f.key == "max_future_skew") {
       if (auto d = positive_duration(r, f)) out.max_future_skew = *d;
+    } else if (f.key == "idle_progress") {
+      if (auto p = idle_progress(r, f)) out.idle_progress = *p;
     }
   }
+  if (out.idle_progress.mode == IdleProgress::Mode::kWallclock && !out.idle_timeout)
+    r.missing(scope, "idle_timeout",
+              "`idle_progress: wallclock(...)` acts while every partition is idle, and a "
+              "partition is idle only after `idle_timeout` without appends");
   if (!has_field)
     r.missing(scope, "field", "name the JSON field holding the event time, e.g. `field: ts`");
 }

@@ -24,7 +24,8 @@ class LocalAggregator::Impl {
     FRESHET_ASSERT(!spec_.stateless(), "a stateless plan runs in a StatelessOperator");
   }
 
-  BatchStats add_batch(std::span<const std::string_view> records, size_t padding);
+  BatchStats add_batch(std::span<const std::string_view> records, size_t padding,
+                       LateCause cause);
   // Ships what drain(watermark) would, without moving drained_.
   void ship(TimestampMs watermark, uint32_t shard_count, std::vector<PartialBatch>& out);
   size_t open_windows() const {
@@ -71,8 +72,10 @@ class LocalAggregator::Impl {
 };
 
 LocalAggregator::BatchStats LocalAggregator::Impl::add_batch(
-    std::span<const std::string_view> records, size_t padding) {
+    std::span<const std::string_view> records, size_t padding, LateCause cause) {
   BatchStats st;
+  const bool resumed = cause == LateCause::kAfterIdleResume;
+  const char* late_reason = resumed ? "after_idle_resume" : "past_lateness";
   st.records = records.size();
   const bool session = spec_.session();
   const DurationMs lateness = spec_.allowed_lateness;
@@ -113,7 +116,8 @@ LocalAggregator::BatchStats LocalAggregator::Impl::add_batch(
       last_end = panes_of_.last_end(start);
     }
     if (saturating_add(last_end - 1, lateness) <= drained_) {
-      reject(st, RejectedRecord::Kind::kLate, i, "past_lateness", ts);
+      reject(st, RejectedRecord::Kind::kLate, i, late_reason, ts);
+      st.late_after_idle_resume += resumed;
       continue;
     }
 
@@ -200,8 +204,8 @@ LocalAggregator::LocalAggregator(std::shared_ptr<const Plan> plan)
 LocalAggregator::~LocalAggregator() = default;
 
 LocalAggregator::BatchStats LocalAggregator::add_batch(std::span<const std::string_view> values,
-                                                       size_t readable_padding) {
-  return impl_->add_batch(values, readable_padding);
+                                                       size_t readable_padding, LateCause cause) {
+  return impl_->add_batch(values, readable_padding, cause);
 }
 
 void LocalAggregator::drain(TimestampMs watermark, uint32_t shard_count,

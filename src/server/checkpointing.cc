@@ -230,6 +230,13 @@ void Coordinator::request_final() {
   if (!in_flight_) begin();
 }
 
+void Coordinator::request_early() {
+  if (in_flight_)
+    early_ = true;
+  else
+    begin();
+}
+
 void Coordinator::begin() {
   if (in_flight_ || p_.failed() || final_epoch_started_) return;
   in_flight_ = true;
@@ -321,6 +328,11 @@ void Coordinator::commit_job(uint64_t epoch, std::vector<ShardReport> reports, i
     first = false;
   }
   crash_point("after_publish", epoch);
+  // Topic sinks whose inputs had ended published their last rows just now.
+  for (const auto& r : reports)
+    for (const auto& topic : r.ended_topics)
+      for (uint32_t s = 0; s < p->shard_count(); ++s)
+        p->runtime().submit_to(ShardId(s), [p, topic] { p->local().end_topic(topic); });
   // The previous epochs' staging files are no longer needed to redo a publish.
   Status st = p->sink_files().forget_before(epoch);
   // Keep `retained` checkpoints, and never fewer than two (semantics §3.7 step 7): if the
@@ -390,7 +402,8 @@ void Coordinator::committed(uint64_t epoch, bool good, int64_t began, uint64_t b
     if (good) p_.set_final_committed();
     return;
   }
-  if (final_requested_) {
+  if (final_requested_ || early_) {
+    early_ = false;
     begin();
     return;
   }

@@ -97,7 +97,8 @@ struct ShardReport {
   std::optional<checkpoint::StateFileEntry> state;
   std::vector<checkpoint::SinkFileEntry> sink_files;
   std::vector<std::vector<std::pair<int32_t, Offset>>> offsets;  // per query
-  std::string error;  // the step failed: the epoch is abandoned
+  std::string error;                      // the step failed: the epoch is abandoned
+  std::vector<std::string> ended_topics;  // to end once this epoch is published
 };
 
 // Runs on shard 0 only.
@@ -109,6 +110,8 @@ class Coordinator {
   // One more checkpoint as soon as the one in flight (if any) is done; the pipeline's
   // final_committed() turns true when it commits.
   void request_final();
+  // A checkpoint now (or right after the one in flight): a chained query waits for it.
+  void request_early();
   void shard_done(ShardReport report);
 
  private:
@@ -124,6 +127,7 @@ class Coordinator {
   bool in_flight_ = false;
   bool final_requested_ = false;
   bool final_epoch_started_ = false;
+  bool early_ = false;
   int64_t began_ns_ = 0;
   std::vector<ShardReport> reports_;
   size_t reported_ = 0;

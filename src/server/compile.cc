@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include <fmt/format.h>
+
 namespace freshet::server {
 namespace {
 
@@ -24,7 +26,7 @@ query::ColumnType column_type(config::FieldType t) {
 }  // namespace
 
 Plans compile_queries(const config::Config& config, std::vector<Diagnostic>& diags) {
-  std::vector<std::string> topics;
+  std::vector<std::string> topics, queries;
   std::map<std::string, std::string> event_time_fields;
   std::map<std::string, query::TopicSchema> schemas;
   for (const auto& [name, t] : config.topics) {
@@ -33,19 +35,54 @@ Plans compile_queries(const config::Config& config, std::vector<Diagnostic>& dia
     for (const config::SchemaField& f : t.schema)
       schemas[name].columns.push_back({f.name, column_type(f.type)});
   }
-  Plans plans;
-  for (const auto& [name, q] : config.queries) {
+  for (const auto& [name, q] : config.queries) queries.push_back(name);
+  auto compile = [&](const std::string& name, const config::QueryConfig& q,
+                     std::vector<Diagnostic>& out) {
     query::CompileInput in;
     in.name = name;
     in.sql = q.sql;
     in.sql_line_origins = q.sql_line_origins;
     in.known_topics = &topics;
+    in.known_queries = &queries;  // FROM <query>: chained through a topic (chaining.cc)
     in.event_time_fields = &event_time_fields;
     in.schemas = &schemas;
     in.allowed_lateness = q.allowed_lateness;
-    // known_queries stays unset: the server does not route one query's rows into another
-    // yet, so `FROM <query>` is reported at compile time rather than failing at run time.
-    if (auto plan = query::compile(in, diags)) plans.emplace(name, std::move(plan));
+    return query::compile(in, out);
+  };
+  Plans plans;
+  for (const auto& [name, q] : config.queries)
+    if (auto plan = compile(name, q, diags)) plans.emplace(name, std::move(plan));
+  // A windowed query's rows carry their time as window_start, which lands a row in the right
+  // window of a coarser query downstream; queries over such rows are compiled again knowing it.
+  bool again = false;
+  for (const auto& [name, plan] : plans)
+    if (plan->window_type() != query::WindowType::kNone) {
+      event_time_fields[name] = "window_start";
+      again = true;
+    }
+  if (again) {
+    for (auto& [name, plan] : plans) {
+      if (plan->input().kind != query::PlanInput::Kind::kQuery) continue;
+      std::vector<Diagnostic> ignored;  // reported by the first pass already
+      if (auto p = compile(name, config.queries.at(name), ignored)) plan = std::move(p);
+    }
+  }
+  // Chains must end: a query cannot read itself, even through others.
+  for (const auto& [name, plan] : plans) {
+    std::string at = name;
+    for (size_t hops = 0; hops <= plans.size(); ++hops) {
+      auto it = plans.find(at);
+      if (it == plans.end() || it->second->input().kind != query::PlanInput::Kind::kQuery) break;
+      at = it->second->input().name;
+      if (at != name) continue;
+      const auto& q = config.queries.at(name);
+      diags.push_back(Diagnostic{"E0313",
+                                 fmt::format("query `{}` reads its own output through `FROM {}`",
+                                             name, plan->input().name),
+                                 q.pos, static_cast<uint32_t>(name.size()), "a cycle",
+                                 "a chain of queries must start from a topic"});
+      break;
+    }
   }
   return plans;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "chaining.h"
 #include "freshet/base/log.h"
 #include "freshet/base/time.h"
 #include "freshet/shard/runtime.h"
@@ -21,13 +22,15 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
     QueryInfo q;
     q.name = name;
     q.plan = plan;
-    q.topic = plan->topic();
+    q.topic = plan->input().kind == query::PlanInput::Kind::kQuery ? chain_topic(plan->topic())
+                                                                   : plan->topic();
     const auto& topic = config_.topics.at(q.topic);
     q.partitions = topic.partitions;
     q.watermark_delay = topic.event_time ? topic.event_time->watermark_delay : 0;
     if (topic.event_time) {
       q.idle_timeout = topic.event_time->idle_timeout;
       q.max_future_skew = topic.event_time->max_future_skew;
+      q.idle_progress = topic.event_time->idle_progress;
     }
     query_index[name] = queries_.size();
     queries_.push_back(std::move(q));

@@ -38,6 +38,7 @@ struct QueryInfo {
   DurationMs watermark_delay;
   std::optional<DurationMs> idle_timeout;     // the topic's event_time.idle_timeout
   std::optional<DurationMs> max_future_skew;  // the topic's event_time.max_future_skew
+  config::IdleProgress idle_progress;         // the topic's event_time.idle_progress
   // Sinks fed by this query: (sink index, the query's position among that sink's inputs).
   std::vector<std::pair<size_t, size_t>> outputs;
 };
@@ -118,6 +119,9 @@ class Pipeline {
   void request_shutdown() { shutdown_.store(true, std::memory_order_release); }
   bool shutdown_requested() const { return shutdown_.load(std::memory_order_acquire); }
   void shard_stopped() { stopped_.fetch_add(1, std::memory_order_acq_rel); }
+  // --replay-journal: a shard has read every query's log to its end and applied every step.
+  void replay_done_on_shard() { replayed_.fetch_add(1, std::memory_order_acq_rel); }
+  bool replay_finished() const { return replayed_.load(std::memory_order_acquire) == shards_; }
   uint32_t shards_stopped() const { return stopped_.load(std::memory_order_acquire); }
 
  private:
@@ -149,6 +153,7 @@ class Pipeline {
   std::atomic<bool> failed_{false};
   std::atomic<bool> shutdown_{false};
   std::atomic<uint32_t> stopped_{0};
+  std::atomic<uint32_t> replayed_{0};
   mutable std::mutex failure_mu_;  // only on the error path
   std::string failure_;
 };

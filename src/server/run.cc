@@ -1,6 +1,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include "chaining.h"
 #include "freshet/base/exit_codes.h"
 #include "freshet/base/log.h"
 #include "freshet/base/time.h"
@@ -35,7 +36,17 @@ Result<io::UniqueFd> prepare_data_dir(io::FileSystem& fs, const config::Config& 
   TopicCatalog catalog(fs, config.data_dir);
   for (const auto& [name, topic] : config.topics) {
     FRESHET_ASSIGN_OR_RETURN(bool has_data, topic_has_data(fs, catalog, name));
-    if (has_data && options.reset) {
+    if (options.replay_journal) {
+      // A replay reads the log as it is; it is the input, and it must be there.
+      if (config.checkpoint)
+        return make_error(ErrorCode::kUnavailable,
+                          "--replay-journal reruns the queries from offset 0 and cannot "
+                          "resume checkpoint state; replay a pipeline without `checkpoint:`");
+      if (!has_data)
+        return make_error(ErrorCode::kUnavailable,
+                          "--replay-journal: topic `{}` in {} holds no log to replay", name,
+                          config.data_dir);
+    } else if (has_data && options.reset) {
       FRESHET_TRY(catalog.remove(name));
     } else if (has_data && !config.checkpoint) {
       // Without checkpoints nothing says where the queries were: rerunning them from the
@@ -55,7 +66,7 @@ Result<io::UniqueFd> prepare_data_dir(io::FileSystem& fs, const config::Config& 
 void print_summary(Pipeline& p, int64_t elapsed_ns) {
   const double secs = static_cast<double>(elapsed_ns) * 1e-9;
   for (size_t qi = 0; qi < p.queries().size(); ++qi) {
-    uint64_t records = 0, filtered = 0, malformed = 0, late = 0, clamped = 0;
+    uint64_t records = 0, filtered = 0, malformed = 0, late = 0, clamped = 0, resumed = 0;
     for (uint32_t s = 0; s < p.shard_count(); ++s) {
       const auto& q = p.state(ShardId(s)).queries()[qi];
       records += q.records;
@@ -63,12 +74,13 @@ void print_summary(Pipeline& p, int64_t elapsed_ns) {
       malformed += q.malformed;
       late += q.late;
       clamped += q.future_clamped;
+      resumed += q.late_after_idle_resume;
     }
     log::info(
-        "query {}: {} records in {:.2f}s ({:.0f}/s), {} filtered out, {} malformed, {} late, "
-        "{} stamped beyond max_future_skew",
+        "query {}: {} records in {:.2f}s ({:.0f}/s), {} filtered out, {} malformed, {} late "
+        "({} after_idle_resume), {} stamped beyond max_future_skew",
         p.queries()[qi].name, records, secs, secs > 0 ? static_cast<double>(records) / secs : 0.0,
-        filtered, malformed, late, clamped);
+        filtered, malformed, late, resumed, clamped);
   }
   if (p.checkpointing()) {
     const auto& c = p.checkpoint_stats();
@@ -91,6 +103,7 @@ void print_summary(Pipeline& p, int64_t elapsed_ns) {
 
 int run(config::Config config, Plans plans, RunOptions options) {
   io::FileSystem& fs = io::posix_file_system();
+  add_chain_topics(config, plans);
   auto lock = prepare_data_dir(fs, config, options);
   if (!lock) {
     log::error("{}", lock.error().message);
@@ -156,7 +169,8 @@ int run(config::Config config, Plans plans, RunOptions options) {
       log::warn("SIGHUP: configuration reload is not supported yet; keeping the running config");
     }
     bool want_stop = interrupted || pipeline.finished() || pipeline.failed() ||
-                     (deadline != 0 && now >= deadline);
+                     (deadline != 0 && now >= deadline) ||
+                     (options.replay_journal && pipeline.replay_finished());
     if (pipeline.checkpointing() && !pipeline.failed() && want_stop) {
       // Stopping with checkpoints: the last one commits everything before the shards stop.
       // --drain first runs every input to its end so every window fires; otherwise the open

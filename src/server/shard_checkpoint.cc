@@ -129,7 +129,12 @@ void ShardState::on_sink_barrier(size_t si, ShardId from, size_t side, uint64_t 
 }
 
 void ShardState::snapshot_sink(size_t si) {
-  const auto& s = *sinks_[si];
+  auto& s = *sinks_[si];
+  if (s.topic && s.exactly_once && !s.topic_ended &&
+      std::all_of(s.inputs.begin(), s.inputs.end(), [](const auto& in) { return in.done; })) {
+    s.topic_ended = true;
+    epoch_.ended_topics.push_back(p_.sinks()[si].config.topic);
+  }
   ByteWriter w(epoch_.sinks[si]);
   w.put<uint32_t>(static_cast<uint32_t>(s.inputs.size()));
   for (const auto& in : s.inputs) {
@@ -216,28 +221,28 @@ void ShardState::maybe_finish_epoch() {
   Pipeline* p = &p_;
   const ShardId me = id();
   const uint64_t n = e.epoch;
-  const bool posted =
-      p_.worker().post([p, me, n, exactly_once = std::move(exactly_once), image = std::move(image),
-                        offsets = std::move(e.offsets)]() mutable {
-        ShardReport r;
-        r.shard = me;
-        r.offsets = std::move(offsets);
-        if (auto entries = p->sink_files().precommit(exactly_once, n); !entries)
-          r.error = entries.error().message;
-        else
-          r.sink_files = std::move(*entries);
-        if (r.error.empty()) {
-          auto st =
-              p->store().write_state_file(n, me, fmt::format("shard-{}.state", me.value()), image);
-          if (st)
-            r.state = *st;
-          else
-            r.error = st.error().message;
-        }
-        p->runtime().submit_to(ShardId(0), [p, r = std::move(r)]() mutable {
-          p->coordinator().shard_done(std::move(r));
-        });
-      });
+  const bool posted = p_.worker().post([p, me, n, exactly_once = std::move(exactly_once),
+                                        image = std::move(image), offsets = std::move(e.offsets),
+                                        ended = std::move(e.ended_topics)]() mutable {
+    ShardReport r;
+    r.shard = me;
+    r.ended_topics = std::move(ended);
+    r.offsets = std::move(offsets);
+    if (auto entries = p->sink_files().precommit(exactly_once, n); !entries)
+      r.error = entries.error().message;
+    else
+      r.sink_files = std::move(*entries);
+    if (r.error.empty()) {
+      auto st =
+          p->store().write_state_file(n, me, fmt::format("shard-{}.state", me.value()), image);
+      if (st)
+        r.state = *st;
+      else
+        r.error = st.error().message;
+    }
+    p->runtime().submit_to(
+        ShardId(0), [p, r = std::move(r)]() mutable { p->coordinator().shard_done(std::move(r)); });
+  });
   if (!posted) p_.fail("checkpoint worker stopped while a checkpoint was in flight");
 }
 
@@ -386,6 +391,14 @@ Status ShardState::restore_sink(size_t si, ByteReader& r) {
   }
   if (!r.ok())
     return make_error(ErrorCode::kCorruption, "sink `{}` state: truncated", info.config.name);
+  // A topic sink that had published its last rows: its readers must end again.
+  if (s.topic &&
+      std::all_of(s.inputs.begin(), s.inputs.end(), [](const auto& in) { return in.done; })) {
+    s.topic_ended = true;
+    Pipeline* p = &p_;
+    for (uint32_t k = 0; k < p_.shard_count(); ++k)
+      shard_.submit_to(ShardId(k), [p, t = info.config.topic] { p->local().end_topic(t); });
+  }
   return ok();
 }
 

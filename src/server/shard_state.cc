@@ -66,6 +66,8 @@ Status ShardState::open() {
   bool paced = false;
   uint32_t source_number = 0;
   for (const auto& [name, sc] : cfg.sources) {
+    // A replay's input is the log as it stands: nothing may be appended to it.
+    if (p_.options().replay_journal) break;
     const auto& topic = cfg.topics.at(sc.to);
     const ShardId reader(source_number++ % p_.shard_count());
     if (sc.type == config::SourceType::kFile) {
@@ -134,6 +136,7 @@ Status ShardState::open() {
     q.align.reset(n);
     queries_.push_back(std::move(q));
   }
+  FRESHET_TRY(open_journals());
   sinks_.resize(p_.sinks().size());
   for (size_t si = 0; si < p_.sinks().size(); ++si) {
     const auto& info = p_.sinks()[si];
@@ -146,7 +149,7 @@ Status ShardState::open() {
     fo.columns = info.columns;
     fo.rotate_max_bytes = info.config.rotate_max_bytes;
     fo.rotate_max_age = info.config.rotate_max_age;
-    fo.truncate = p_.options().reset;
+    fo.truncate = p_.options().reset || p_.options().replay_journal;
     auto s = std::make_unique<SinkShard>();
     // Exactly-once sinks write through the checkpoint worker's committed files instead.
     s->exactly_once = info.config.delivery == config::Delivery::kExactlyOnce;
@@ -235,6 +238,12 @@ bool ShardState::poll() {
     if (!p_.draining()) did |= poll_sources();
     for (size_t qi = 0; qi < queries_.size(); ++qi) did |= poll_query(qi);
   }
+  if (p_.options().replay_journal && !replay_reported_ && replayed()) {
+    replay_reported_ = true;
+    Pipeline* p = &p_;
+    for (uint32_t s = 0; s < p_.shard_count(); ++s)
+      shard_.submit_to(ShardId(s), [p] { p->local().replay_read_on_one(); });
+  }
   return did;
 }
 
@@ -254,6 +263,11 @@ bool ShardState::poll_sources() {
     source_ended(s.topic);
   }
   return did;
+}
+
+void ShardState::end_topic(const std::string& topic) {
+  for (auto& l : logs_[topic])
+    if (l) l->mark_finished();
 }
 
 void ShardState::source_ended(const std::string& topic) {
@@ -366,9 +380,16 @@ bool ShardState::poll_query(size_t qi) {
     else
       q.local->set_future_bound(bound);
   }
+  // Replaying: read no further than where the next journaled step was taken (§3.8).
+  const JournalStep* step = q.replay.empty() ? nullptr : &q.replay.front();
   for (auto& in : q.inputs) {
     if (in.ended) continue;
+    std::optional<Offset> stop;
+    if (step != nullptr)
+      for (const auto& [part, off] : step->at_offsets)
+        if (part == in.log_partition) stop = off;
     for (int b = 0; b < kMaxBatchesPerPoll; ++b) {
+      if (stop && in.reader->position() >= *stop) break;
       auto next = in.reader->next();
       if (!next) {
         p_.fail(fmt::format("query `{}` reading {}: {}", info.name, in.log->dir(),
@@ -402,12 +423,23 @@ bool ShardState::poll_query(size_t qi) {
         break;
       }
       const size_t padding = in.reader->readable_after(batch.data() + batch.size());
+      // A partition back from idleness that has not caught up with the watermark yet: what
+      // the watermark passed while it was idle is late because of that idleness (§3.2 rule
+      // 4). Its shard may have been idle as a whole, so the watermark to judge by is the
+      // highest output, which this shard sees as the owners' merged watermark. That view
+      // depends on the other shards' timing and is not journaled yet, so a replay judges by
+      // its own journaled steps only.
+      const auto cause =
+          in.idle ? query::LateCause::kAfterIdleResume : query::LateCause::kPastLateness;
+      if (in.idle && q.local && !p_.options().replay_journal)
+        q.local->restore_watermark(q.merged_wm);
       const auto stats = q.stateless ? q.stateless->process(q.values, padding, q.fired)
-                                     : q.local->add_batch(q.values, padding);
+                                     : q.local->add_batch(q.values, padding, cause);
       q.records += stats.records;
       q.filtered += stats.filtered_out;
       q.malformed += stats.malformed;
       q.late += stats.late;
+      q.late_after_idle_resume += stats.late_after_idle_resume;
       q.future_clamped += stats.future_clamped;
       in.max_ts = std::max(in.max_ts, stats.max_event_time);
       did = true;
@@ -415,7 +447,9 @@ bool ShardState::poll_query(size_t qi) {
   }
   send_rejects(qi);
   bool idle = false;
-  const TimestampMs wm = shard_watermark(q, info, wall_clock_ms(), idle);
+  const TimestampMs now = wall_clock_ms();
+  TimestampMs wm = shard_watermark(q, info, now, idle);
+  if (q.local) wm = clock_progress(qi, wm, now, idle);
   if (q.stateless) {
     // Rows go straight to the sinks with this shard's watermark: a sink releases them in
     // event-time order once every shard has passed them.
@@ -468,10 +502,107 @@ TimestampMs ShardState::shard_watermark(QueryShard& q, const QueryInfo& info, Ti
   return wm;
 }
 
+Status ShardState::open_journals() {
+  for (size_t qi = 0; qi < queries_.size(); ++qi) {
+    auto& q = queries_[qi];
+    const auto& info = p_.queries()[qi];
+    if (!q.local || q.inputs.empty()) continue;
+    const std::string path = journal_path(p_.config().data_dir, info.name, id());
+    if (p_.options().replay_journal) {
+      FRESHET_ASSIGN_OR_RETURN(auto steps, read_journal(p_.fs(), path));
+      // Each step names exactly the partitions this shard reads; other names mean the
+      // journal was written with another shard count, and its positions mean nothing here.
+      for (const auto& s : steps) {
+        bool same = s.at_offsets.size() == q.inputs.size();
+        for (const auto& in : q.inputs)
+          same = same && std::any_of(s.at_offsets.begin(), s.at_offsets.end(),
+                                     [&](const auto& a) { return a.first == in.log_partition; });
+        if (!same)
+          return make_error(ErrorCode::kConfig,
+                            "{}: the journal was written for other partitions on shard {}; "
+                            "replay with the shard count of the journaled run",
+                            path, id().value());
+      }
+      q.replay.assign(steps.begin(), steps.end());
+    } else if (info.idle_progress.mode == config::IdleProgress::Mode::kWallclock) {
+      FRESHET_ASSIGN_OR_RETURN(auto w, JournalWriter::open(p_.fs(), path, p_.options().reset));
+      q.journal.emplace(std::move(w));
+    }
+  }
+  return ok();
+}
+
+TimestampMs ShardState::clock_progress(size_t qi, TimestampMs wm, TimestampMs now, bool& idle) {
+  // The clock moves in whole steps of this many ms, so a quiet query journals ten steps a
+  // second at most; the watermark then trails the clock by max_delay plus up to one step.
+  constexpr TimestampMs kClockStep = 100;
+  auto& q = queries_[qi];
+  if (p_.options().replay_journal) {
+    if (q.replay.empty()) return wm;
+    const JournalStep& step = q.replay.front();
+    for (const auto& [part, off] : step.at_offsets)
+      for (const auto& in : q.inputs)
+        if (in.log_partition == part && in.reader->position() != off) {
+          // Short of the step: it waits. Past it: the log is not the journaled one.
+          if (in.reader->position() > off || in.ended)
+            p_.fail(
+                fmt::format("query `{}`: partition {} was read past offset {}, where the "
+                            "journal stepped the watermark: the log differs from the "
+                            "journaled run's",
+                            p_.queries()[qi].name, part, off.value()));
+          return wm;
+        }
+    wm = std::max(wm, step.wm);
+    q.replay.pop_front();
+    // The journaled run stepped while every input was idle: so are they here, which makes
+    // records older than the step late for the same reason (after_idle_resume).
+    idle = true;
+    for (auto& in : q.inputs) in.idle = true;
+    return wm;
+  }
+  const auto& info = p_.queries()[qi];
+  if (!q.journal || !idle) return wm;
+  // Every shard reading the query must be idle too, as its owners last heard: stepping while
+  // another shard still reads would make that shard's records late (§3.3 "all inputs").
+  // A shard without partitions of the topic reports kMaxTimestamp and holds nothing back.
+  for (size_t s = 0; s < q.upstream.wm.size(); ++s)
+    if (!q.upstream.idle[s] && q.upstream.wm[s] != kMaxTimestamp) return wm;
+  TimestampMs clock = now - info.idle_progress.max_delay;
+  clock -= clock % kClockStep;
+  if (clock <= std::max(wm, q.sent_wm)) return wm;
+  JournalStep step;
+  step.wm = clock;
+  for (const auto& in : q.inputs)
+    step.at_offsets.emplace_back(in.log_partition, in.reader->position());
+  std::sort(step.at_offsets.begin(), step.at_offsets.end());
+  if (auto st = q.journal->append(id(), step); !st) {
+    p_.fail(fmt::format("query `{}`: journaling a wall-clock watermark: {}", p_.queries()[qi].name,
+                        st.error().message));
+    return wm;
+  }
+  return clock;
+}
+
+bool ShardState::replayed() const {
+  for (const auto& q : queries_) {
+    if (!q.replay.empty()) return false;
+    for (const auto& in : q.inputs)
+      if (!in.ended && in.reader->position() < in.log->end_offset()) return false;
+  }
+  return true;
+}
+
 void ShardState::ship(size_t qi, TimestampMs wm, bool idle) {
   auto& q = queries_[qi];
   const uint32_t n = p_.shard_count();
-  q.local->drain(wm, n, q.partials);
+  if (idle) {
+    // An idle shard leaves the owners' min (§3.2 rule 3), so the others' watermark may close
+    // windows it holds partials of: it hands them all over first, as at a barrier.
+    q.local->drain_all(n, q.partials);
+    q.local->restore_watermark(wm);
+  } else {
+    q.local->drain(wm, n, q.partials);
+  }
   Pipeline* p = &p_;
   const ShardId from = id();
   // Partials first, then the watermark, on the same FIFO channel: an owner that sees the
@@ -550,6 +681,20 @@ void ShardState::on_rows(size_t si, size_t input, ShardId from, size_t side, boo
   if (in.wm == kMaxTimestamp && !in.done) {
     in.done = true;
     p_.input_done();
+    const bool all =
+        std::all_of(s.inputs.begin(), s.inputs.end(), [](const auto& x) { return x.done; });
+    if (s.topic && all && !s.exactly_once && !s.topic_ended) {
+      // Every row is appended (or on its way, ahead of this on the same channels).
+      s.topic_ended = true;
+      Pipeline* p = &p_;
+      for (uint32_t k = 0; k < p_.shard_count(); ++k)
+        shard_.submit_to(ShardId(k),
+                         [p, t = p_.sinks()[si].config.topic] { p->local().end_topic(t); });
+    } else if (s.topic && all && s.exactly_once) {
+      // The last rows reach the topic at the next commit: take it now, not an interval later.
+      Pipeline* p = &p_;
+      shard_.submit_to(ShardId(0), [p] { p->coordinator().request_early(); });
+    }
   }
 }
 
@@ -678,7 +823,7 @@ void ShardState::on_rejects(size_t si, ShardId from, std::vector<std::string> la
       sinks::FileSinkOptions fo;
       fo.name = fmt::format("{}.{}", p_.sinks()[si].config.name, kind);
       fo.path = sink_file_path(p_.sinks()[si].config.path, kind == "late" ? kLateFile : kDeadFile);
-      fo.truncate = p_.options().reset;
+      fo.truncate = p_.options().reset || p_.options().replay_journal;
       auto file = sinks::FileSink::open(p_.fs(), fo);
       if (!file) {
         p_.fail(fmt::format("sink {}: {}", fo.name, file.error().message));
@@ -703,6 +848,17 @@ void ShardState::begin_shutdown() {
   Pipeline* p = &p_;
   for (uint32_t s = 0; s < p_.shard_count(); ++s)
     shard_.submit_to(ShardId(s), [p] { p->local().quiesced_from_one(); });
+}
+
+void ShardState::replay_read_on_one() {
+  if (++replay_read_markers_ < p_.shard_count()) return;
+  Pipeline* p = &p_;
+  for (uint32_t s = 0; s < p_.shard_count(); ++s)
+    shard_.submit_to(ShardId(s), [p] { p->local().replay_fired_on_one(); });
+}
+
+void ShardState::replay_fired_on_one() {
+  if (++replay_fired_markers_ == p_.shard_count()) p_.replay_done_on_shard();
 }
 
 void ShardState::quiesced_from_one() {
@@ -742,8 +898,10 @@ void ShardState::report_counters() {
   for (size_t qi = 0; qi < queries_.size(); ++qi) {
     auto& q = queries_[qi];
     if (q.malformed == 0 && q.late == 0) continue;
-    log::warn("query `{}`: {} malformed and {} late records dropped so far (of {} read)",
-              p_.queries()[qi].name, q.malformed, q.late, q.records);
+    log::warn(
+        "query `{}`: {} malformed and {} late records ({} after_idle_resume) dropped so far "
+        "(of {} read)",
+        p_.queries()[qi].name, q.malformed, q.late, q.late_after_idle_resume, q.records);
   }
 }
 

@@ -3,6 +3,7 @@
 // its part of every query (the local aggregation of its partitions, and the merge of the
 // group keys it owns), and the sinks it owns. Owned by that shard; only its thread touches it.
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "freshet/query/stateless.h"
 #include "freshet/sources/file_source.h"
 #include "freshet/sources/line_batcher.h"
+#include "journal.h"
 #include "pipeline.h"
 
 namespace freshet::server {
@@ -70,7 +72,12 @@ struct QueryShard {
   std::vector<query::FiredRow> fired;             // reused fire output
   std::vector<std::string> late_rows, dead_rows;  // rejected records of the current poll
   BarrierAligner align;                           // owner side: one channel per reading shard
+  // idle_progress: wallclock (semantics §3.3, §3.8). A live run writes each wall-clock
+  // watermark step to `journal`; --replay-journal applies `replay`'s steps instead, in order.
+  std::optional<JournalWriter> journal;
+  std::deque<JournalStep> replay;
   uint64_t records = 0, filtered = 0, malformed = 0, late = 0, future_clamped = 0;
+  uint64_t late_after_idle_resume = 0;  // of `late`: from partitions back from idleness
 };
 
 // One output file on the shard that owns it, written through the ring one write at a time so
@@ -105,6 +112,7 @@ struct SinkShard {
   bool exactly_once = false;
   // type: topic. At least once, rows go straight into the topic through this batcher.
   bool topic = false;
+  bool topic_ended = false;  // every input done: the topic's readers were (or will be) told
   std::unique_ptr<sources::LineBatcher> batcher;
   uint64_t epoch = 1;
   std::string staged[3];
@@ -135,6 +143,7 @@ struct EpochWork {
   std::vector<std::string> mergers;  // per query: the WindowMerger image (windowed)
   std::vector<std::string> sinks;    // per sink index (owned ones)
   std::vector<std::vector<std::pair<int32_t, Offset>>> offsets;  // per query, for the manifest
+  std::vector<std::string> ended_topics;  // topic sinks whose last rows this epoch publishes
 };
 
 class ShardState {
@@ -163,11 +172,18 @@ class ShardState {
   // partitions this shard owns that do not hold them yet: after the commit, and again at
   // start-up for the restored epoch (a crash may have cut the publish short).
   Status publish_topic_rows(const checkpoint::SinkFileEntry& e);
+  // Every shard: the topic gets no more records (its readers end once caught up).
+  void end_topic(const std::string& topic);
   void set_checkpoint_floor(std::map<std::pair<std::string, int32_t>, Offset> floor) {
     checkpoint_floor_ = std::move(floor);
   }
 
   void quiesced_from_one();
+  // --replay-journal's end, in two rounds of in-band markers: every shard has read its log
+  // and applied its steps (so every owner has the final watermarks), then every owner has
+  // fired and sent its rows (so every sink has them). Only then may the run stop.
+  void replay_read_on_one();
+  void replay_fired_on_one();
   // Late and malformed records of a query, for the sink's late and dead-letter files.
   void on_rejects(size_t sink, ShardId from, std::vector<std::string> late,
                   std::vector<std::string> dead);
@@ -189,6 +205,14 @@ class ShardState {
                           const config::TopicConfig& topic);
   bool poll_query(size_t qi);
   void ship(size_t qi, TimestampMs wm, bool idle);
+  // idle_progress: wallclock(D) (semantics §3.3): while every partition of the query, on
+  // every shard, is idle, the watermark `wm` becomes max(wm, now - D), journaled before it is
+  // used. Replaying, the next journaled step instead, once the readers stand where it was
+  // taken. Sets `idle` when it steps.
+  TimestampMs clock_progress(size_t qi, TimestampMs wm, TimestampMs now, bool& idle);
+  // --replay-journal: whether every query has applied every step and read its log to the end.
+  bool replayed() const;
+  Status open_journals();
   // This shard's watermark for a query: the valve over the partitions it reads (semantics
   // §3.2-3.3), with idleness judged from the log's own end and last append time.
   // Sets `idle` when every partition is idle (the state to tell downstream).
@@ -242,6 +266,8 @@ class ShardState {
   uint32_t quiesce_markers_ = 0;
   bool shutting_down_ = false;
   bool stopped_ = false;
+  bool replay_reported_ = false;
+  uint32_t replay_read_markers_ = 0, replay_fired_markers_ = 0;
 };
 
 }  // namespace freshet::server

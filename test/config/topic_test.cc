@@ -20,3 +20,44 @@ TEST_CASE("event_time takes a max_future_skew duration") {
   REQUIRE(r.diagnostics.empty());
   CHECK(r.config->topics.at("t").event_time->max_future_skew == 120000);
 }
+
+TEST_CASE("event_time takes idle_progress none or wallclock(<max_delay>)") {
+  auto none =
+      config::parse("p.yaml",
+                    "version: 1\ntopics:\n  t: { event_time: { field: ts, idle_timeout: 1s, "
+                    "idle_progress: none } }\n");
+  REQUIRE(none.diagnostics.empty());
+  CHECK(none.config->topics.at("t").event_time->idle_progress.mode ==
+        config::IdleProgress::Mode::kNone);
+  auto clock = config::parse("p.yaml",
+                             "version: 1\ntopics:\n  t: { event_time: { field: ts, idle_timeout: "
+                             "1s, idle_progress: wallclock(30s) } }\n");
+  REQUIRE(clock.diagnostics.empty());
+  const auto& p = clock.config->topics.at("t").event_time->idle_progress;
+  CHECK(p.mode == config::IdleProgress::Mode::kWallclock);
+  CHECK(p.max_delay == 30000);
+}
+
+TEST_CASE("idle_progress errors point at the value, and wallclock needs an idle_timeout") {
+  struct Case {
+    const char* value;
+    const char* code;
+  };
+  for (const Case& c :
+       {Case{"sometimes", "E0204"}, Case{"wallclock", "E0204"}, Case{"wallclock(soon)", "E0201"}}) {
+    CAPTURE(c.value);
+    auto r = config::parse("p.yaml", std::string("version: 1\ntopics:\n  t:\n    event_time:\n"
+                                                 "      field: ts\n      idle_timeout: 1s\n"
+                                                 "      idle_progress: ") +
+                                         c.value + "\n");
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(r.diagnostics[0].code == c.code);
+    CHECK(r.diagnostics[0].pos.line == 7);
+  }
+  auto r = config::parse("p.yaml",
+                         "version: 1\ntopics:\n  t: { event_time: { field: ts, idle_progress: "
+                         "wallclock(5s) } }\n");
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(r.diagnostics[0].code == "E0104");
+  CHECK(r.diagnostics[0].message.find("idle_timeout") != std::string::npos);
+}

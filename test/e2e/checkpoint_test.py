@@ -297,6 +297,67 @@ def test_a_topic_sink_publishes_each_committed_row_once():
         shutil.rmtree(d)
 
 
+CHAIN = """\
+version: 1
+data_dir: {dir}/data
+server: {{ shards: 2 }}
+topics:
+  clicks:
+    partitions: 3
+    key: user
+    fsync: never
+    event_time: {{ field: ts, watermark_delay: 4s }}
+sources:
+  history: {{ type: file, path: "{dir}/in/*.jsonl", to: clicks, read_from: beginning, bounded: true }}
+queries:
+  per_10s:
+    sql: |
+      SELECT user, window_start, window_end, COUNT(*) AS n, SUM(amount) AS total
+      FROM TUMBLE(clicks, ts, INTERVAL '10' SECOND)
+      GROUP BY user, window_start, window_end
+  per_min:
+    sql: |
+      SELECT user, window_start, window_end, SUM(n) AS n, SUM(total) AS total
+      FROM TUMBLE(per_10s, window_start, INTERVAL '1' MINUTE)
+      GROUP BY user, window_start, window_end
+  direct:
+    sql: |
+      SELECT user, window_start, window_end, COUNT(*) AS n, SUM(amount) AS total
+      FROM TUMBLE(clicks, ts, INTERVAL '1' MINUTE)
+      GROUP BY user, window_start, window_end
+sinks:
+  chained: {{ type: file, inputs: [per_min], path: {dir}/out/chained.jsonl }}
+  direct: {{ type: file, inputs: [direct], path: {dir}/out/direct.jsonl }}
+{checkpoint}
+"""
+
+
+def test_a_chained_query_equals_the_direct_one_with_and_without_crashes():
+    """FROM <query>: per-minute sums of per-10-second counts equal per-minute counts."""
+    for ckpt, crash in [("", None), ("checkpoint: { interval: 300ms }", None),
+                        ("checkpoint: { interval: 300ms }", "during_publish:2"),
+                        ("checkpoint: { interval: 300ms }", "after_rename:3")]:
+        d = workdir("chain")
+        write_inputs(d, 60000)
+        cfg = write_config(d, CHAIN.format(dir=d, checkpoint=ckpt))
+        if crash:
+            p = start(cfg, {"FRESHET_CRASH_AT": crash})
+            p.communicate(timeout=300)
+            check(p.returncode == -signal.SIGKILL, f"{crash}: expected a kill, got {p.returncode}")
+        run(["run", "--config", cfg], check_rc=0, timeout=300)
+        chained = open(f"{d}/out/chained.jsonl").read()
+        direct = open(f"{d}/out/direct.jsonl").read()
+        check(chained.count("\n") > 100, f"{ckpt} {crash}: the chain wrote rows")
+        check(chained == direct, f"{ckpt} {crash}: the chained query differs from the direct one")
+        shutil.rmtree(d)
+    d = workdir("chain-cycle")
+    cfg = write_config(d, "version: 1\ntopics: { t: {} }\nqueries:\n"
+                          "  a: { sql: SELECT x FROM b }\n  b: { sql: SELECT x FROM a }\n")
+    p = run(["check", cfg], timeout=60)
+    check(p.returncode == 78 and "E0313" in p.stderr, f"a cycle is a config error:\n{p.stderr}")
+    shutil.rmtree(d)
+
+
 if __name__ == "__main__":
     main([test_conformance_7_every_step_of_the_commit_protocol_survives_a_sigkill,
           test_ten_random_sigkills_then_the_output_equals_a_crash_free_run,
@@ -304,4 +365,5 @@ if __name__ == "__main__":
           test_drain_fires_every_window_before_the_final_checkpoint,
           test_a_changed_query_is_refused_with_the_way_out,
           test_conformance_8_offsets_lost_while_stopped_are_reported_not_skipped,
-          test_a_topic_sink_publishes_each_committed_row_once])
+          test_a_topic_sink_publishes_each_committed_row_once,
+          test_a_chained_query_equals_the_direct_one_with_and_without_crashes])

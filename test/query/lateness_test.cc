@@ -141,3 +141,25 @@ TEST_CASE("without allowed lateness rows carry no _version column and late recor
   CHECK(h.late.size() == 1);
   CHECK(h.late[0].watermark == 999);
 }
+
+TEST_CASE("a batch marked as resumed from idleness is late with reason after_idle_resume") {
+  // §3.10 #4 at the operator: the caller knows the partition was idle; the record is late
+  // either way, and only the reason and its own counter differ.
+  auto plan = compile_late(
+      "SELECT window_start, window_end, COUNT(*) AS n FROM TUMBLE(events, ts, INTERVAL '1' "
+      "SECOND) GROUP BY window_start, window_end",
+      0);
+  LocalAggregator agg(plan);
+  std::vector<std::string> reasons;
+  agg.set_reject_callback([&](const RejectedRecord& r) { reasons.emplace_back(r.reason); });
+  agg.restore_watermark(5000);
+  const std::string old = ev(100);
+  const std::vector<std::string_view> batch{old};
+  auto st = agg.add_batch(batch, 0, LateCause::kAfterIdleResume);
+  CHECK(st.late == 1);
+  CHECK(st.late_after_idle_resume == 1);
+  st = agg.add_batch(batch, 0);
+  CHECK(st.late == 1);
+  CHECK(st.late_after_idle_resume == 0);
+  CHECK(reasons == std::vector<std::string>{"after_idle_resume", "past_lateness"});
+}

@@ -52,6 +52,15 @@ struct ServerConfig {
   std::optional<ListenConfig> http;
 };
 
+// `idle_progress: none | wallclock(<max_delay>)`. kNone (the default) lets windows wait for
+// data; kWallclock moves the watermark to max(W_event, now - max_delay) while every partition
+// is idle, and journals each such step so a replay repeats it (semantics §3.3, §3.8).
+struct IdleProgress {
+  enum class Mode { kNone, kWallclock };
+  Mode mode = Mode::kNone;
+  DurationMs max_delay = 0;
+};
+
 struct EventTimeConfig {
   std::string field;  // JSON field of the record value, nested by dots
   SourcePos field_pos;
@@ -60,6 +69,8 @@ struct EventTimeConfig {
   // Records stamped later than now + this do not advance the watermark (they still count);
   // unset: no guard, as replaying history stamped in the future must work.
   std::optional<DurationMs> max_future_skew;
+  // What moves the watermark while every partition is idle (semantics §3.3).
+  IdleProgress idle_progress;
   SourcePos pos;
 };
 

@@ -10,9 +10,9 @@
 //
 // Lateness (semantics §3.5-3.6), with W = drained_watermark() and L = the plan's allowed
 // lateness: a record whose every window has W >= end - 1 + L is rejected as kLate with reason
-// "past_lateness"; any other record is kept, and if its pane was already drained it starts a
-// new partial that the next drain() ships as an increment (the owner merges it and re-fires
-// the windows that already fired).
+// "past_lateness" (or "after_idle_resume" for a batch the caller marks so); any other record is
+// kept, and if its pane was already drained it starts a new partial that the next drain() ships as
+// an increment (the owner merges it and re-fires the windows that already fired).
 
 #include <cstdint>
 #include <functional>
@@ -39,6 +39,12 @@ struct RejectedRecord {
   TimestampMs watermark = kMinTimestamp;   // the operator's watermark when it arrived
 };
 
+// Why a batch's late records are late (semantics §3.6). kAfterIdleResume: the batch comes
+// from a partition that was idle and is back but not yet caught up with the watermark the
+// others moved on (§3.2 rule 4), so its lateness is the idleness decision's doing, not the
+// producer's; it is reported and counted apart.
+enum class LateCause { kPastLateness, kAfterIdleResume };
+
 // One per (query, shard): owned by the shard that reads the query's partitions and used by
 // that shard's thread only (no locks; not thread-safe). Holds the plan shared, read-only.
 class LocalAggregator {
@@ -48,6 +54,7 @@ class LocalAggregator {
     uint64_t filtered_out = 0;  // failed WHERE
     uint64_t malformed = 0;     // bad JSON, missing/invalid ts, non-numeric SUM/AVG field, ...
     uint64_t late = 0;          // every window past allowed lateness; dropped
+    uint64_t late_after_idle_resume = 0;         // of `late`, those of a kAfterIdleResume batch
     TimestampMs max_event_time = kMinTimestamp;  // over every record with a valid ts at or
                                                  // below the future bound
     uint64_t future_clamped = 0;  // records above the bound: kept, but not in max_event_time
@@ -62,8 +69,9 @@ class LocalAggregator {
   // Adds a batch of record values (JSON text) from ONE partition. The caller guarantees
   // `readable_padding` readable bytes after each value (values in an mmap'd log); with less
   // than SIMDJSON_PADDING (64) a value is first copied into an internal padded buffer. Views
-  // are not kept past the call.
-  BatchStats add_batch(std::span<const std::string_view> values, size_t readable_padding);
+  // are not kept past the call. `cause` names why the batch's late records are late.
+  BatchStats add_batch(std::span<const std::string_view> values, size_t readable_padding,
+                       LateCause cause = LateCause::kPastLateness);
 
   // Moves out every partial that the owner needs to fire windows up to `watermark` into
   // out[owner], where owner = hash64(group key encoding) % shard_count; `out` is resized to

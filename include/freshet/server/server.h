@@ -25,6 +25,10 @@ struct RunOptions {
   bool reset = false;                  // delete the log and truncate outputs first
   bool drain = false;  // on stop, fire every window and commit (else suspend: checkpoint)
   std::vector<std::string> reset_state;  // queries whose saved state is dropped
+  // Rerun the queries over the log in data_dir from offset 0, without sources, applying the
+  // journal's wall-clock watermark steps (semantics §3.8); stops once every query has read
+  // its log and applied every step. Outputs are truncated first.
+  bool replay_journal = false;
 };
 
 class Server;

@@ -1,0 +1,100 @@
+#include "journal.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+
+#include <charconv>
+#include <string_view>
+
+namespace freshet::server {
+namespace {
+
+// Parses the integer at `text[pos]` and moves past it.
+template <typename T>
+bool integer(std::string_view text, size_t& pos, T& out) {
+  if (pos >= text.size()) return false;
+  auto [end, ec] = std::from_chars(text.data() + pos, text.data() + text.size(), out);
+  if (ec != std::errc()) return false;
+  pos = static_cast<size_t>(end - text.data());
+  return true;
+}
+
+bool expect(std::string_view text, size_t& pos, std::string_view what) {
+  if (text.substr(pos, what.size()) != what) return false;
+  pos += what.size();
+  return true;
+}
+
+// The line format is fixed (JournalWriter writes it), so this reads exactly that shape
+// rather than general JSON.
+bool parse_step(std::string_view line, JournalStep& out) {
+  size_t pos = 0;
+  uint32_t shard = 0;
+  if (!expect(line, pos, "{\"shard\":") || !integer(line, pos, shard)) return false;
+  if (!expect(line, pos, ",\"wm\":") || !integer(line, pos, out.wm)) return false;
+  if (!expect(line, pos, ",\"at_offsets\":{")) return false;
+  while (!expect(line, pos, "}")) {
+    if (!out.at_offsets.empty() && !expect(line, pos, ",")) return false;
+    int32_t partition = 0;
+    int64_t offset = 0;
+    if (!expect(line, pos, "\"") || !integer(line, pos, partition) || !expect(line, pos, "\":") ||
+        !integer(line, pos, offset))
+      return false;
+    out.at_offsets.emplace_back(partition, Offset(offset));
+  }
+  return expect(line, pos, "}") && pos == line.size();
+}
+
+}  // namespace
+
+std::string journal_path(const std::string& data_dir, const std::string& query, ShardId shard) {
+  return fmt::format("{}/journal/{}.{}.jsonl", data_dir, query, shard.value());
+}
+
+Result<JournalWriter> JournalWriter::open(io::FileSystem& fs, const std::string& path,
+                                          bool truncate) {
+  FRESHET_TRY(fs.mkdirs(path.substr(0, path.rfind('/'))));
+  FRESHET_ASSIGN_OR_RETURN(
+      auto fd, fs.open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0)));
+  FRESHET_ASSIGN_OR_RETURN(uint64_t end, fs.file_size(fd.get()));
+  return JournalWriter(fs, std::move(fd), path, end);
+}
+
+Status JournalWriter::append(ShardId shard, const JournalStep& step) {
+  std::string line =
+      fmt::format("{{\"shard\":{},\"wm\":{},\"at_offsets\":{{", shard.value(), step.wm);
+  for (size_t i = 0; i < step.at_offsets.size(); ++i)
+    fmt::format_to(std::back_inserter(line), "{}\"{}\":{}", i == 0 ? "" : ",",
+                   step.at_offsets[i].first, step.at_offsets[i].second.value());
+  line += "}}\n";
+  FRESHET_ASSIGN_OR_RETURN(size_t wrote, fs_->pwrite(fd_.get(), line.data(), line.size(), end_));
+  if (wrote != line.size())
+    return make_error(ErrorCode::kIo, "{}: wrote {} of {} bytes", path_, wrote, line.size());
+  end_ += line.size();
+  return fs_->fdatasync(fd_.get());
+}
+
+Result<std::vector<JournalStep>> read_journal(io::FileSystem& fs, const std::string& path) {
+  std::vector<JournalStep> steps;
+  FRESHET_ASSIGN_OR_RETURN(bool exists, fs.exists(path));
+  if (!exists) return steps;
+  FRESHET_ASSIGN_OR_RETURN(auto fd, fs.open(path, O_RDONLY | O_CLOEXEC));
+  FRESHET_ASSIGN_OR_RETURN(uint64_t size, fs.file_size(fd.get()));
+  std::string text(size, '\0');
+  FRESHET_ASSIGN_OR_RETURN(size_t got, fs.pread(fd.get(), text.data(), text.size(), 0));
+  text.resize(got);
+  size_t line_no = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) break;  // torn tail: never shipped
+    ++line_no;
+    JournalStep step;
+    if (!parse_step(std::string_view(text).substr(pos, nl - pos), step))
+      return make_error(ErrorCode::kCorruption, "{} line {}: not a journal step", path, line_no);
+    steps.push_back(std::move(step));
+    pos = nl + 1;
+  }
+  return steps;
+}
+
+}  // namespace freshet::server
