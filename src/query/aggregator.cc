@@ -24,8 +24,7 @@ class LocalAggregator::Impl {
     FRESHET_ASSERT(!spec_.stateless(), "a stateless plan runs in a StatelessOperator");
   }
 
-  BatchStats add_batch(std::span<const std::string_view> records, size_t padding,
-                       LateCause cause);
+  BatchStats add_batch(std::span<const std::string_view> records, size_t padding, LateCause cause);
   // Ships what drain(watermark) would, without moving drained_.
   void ship(TimestampMs watermark, uint32_t shard_count, std::vector<PartialBatch>& out);
   size_t open_windows() const {
