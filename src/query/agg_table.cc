@@ -2,7 +2,7 @@
 
 namespace freshet::query {
 
-AggState* AggTable::insert_at(size_t slot, std::string_view key, uint64_t hash) {
+uint32_t AggTable::insert_at(size_t slot, std::string_view key, uint64_t hash) {
   FRESHET_ASSERT(bytes_.size() + key.size() < UINT32_MAX, "window state over 4 GiB");
   auto e = static_cast<uint32_t>(entries_.size());
   entries_.push_back(
@@ -14,7 +14,7 @@ AggState* AggTable::insert_at(size_t slot, std::string_view key, uint64_t hash) 
   } else {
     slots_[slot] = {hash, e};
   }
-  return states_.data() + static_cast<size_t>(e) * aggs_;
+  return e;
 }
 
 void AggTable::rehash(size_t capacity) {

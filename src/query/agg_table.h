@@ -31,6 +31,10 @@ class AggTable {
   // The states of `key` (hash = hash64(key)), inserted zeroed if absent. The pointer is valid
   // until the next insertion.
   AggState* find_or_insert(std::string_view key, uint64_t hash) {
+    return states(find_or_insert_entry(key, hash));
+  }
+  // The same, as the index into entries() (stable: entries are never removed).
+  uint32_t find_or_insert_entry(std::string_view key, uint64_t hash) {
     size_t i = hash >> shift_;
     for (;;) {
       uint32_t e = slots_[i].entry;
@@ -39,7 +43,7 @@ class AggTable {
         const Entry& en = entries_[e];
         if (en.key_len == key.size() &&
             (key.empty() || std::memcmp(bytes_.data() + en.key_off, key.data(), key.size()) == 0))
-          return states_.data() + static_cast<size_t>(e) * aggs_;
+          return e;
       }
       i = (i + 1) & mask_;
     }
@@ -78,7 +82,7 @@ class AggTable {
     uint32_t entry = kEmpty;
   };
 
-  AggState* insert_at(size_t slot, std::string_view key, uint64_t hash);
+  uint32_t insert_at(size_t slot, std::string_view key, uint64_t hash);
   void rehash(size_t capacity);
 
   uint32_t aggs_;

@@ -331,6 +331,15 @@ void Binder::bind_select(const SelectStmt& s) {
                      [](const OutputColumn& o) { return o.name == "_version"; }))
       spec_->outputs.push_back(std::move(v));
   }
+  if (spec_->emit_early) {
+    // Like `_version`, a SELECT column of that name wins over the added one.
+    OutputColumn f;
+    f.kind = OutputKind::kFinal;
+    f.name = "_final";
+    if (std::none_of(spec_->outputs.begin(), spec_->outputs.end(),
+                     [](const OutputColumn& o) { return o.name == "_final"; }))
+      spec_->outputs.push_back(std::move(f));
+  }
   for (size_t i = 0; i < spec_->outputs.size(); ++i) {
     OutputColumn& c = spec_->outputs[i];
     c.json_prefix = i == 0 ? "" : ",";
@@ -351,6 +360,8 @@ std::unique_ptr<PlanSpec> Binder::bind(const SelectStmt& s) {
   spec_->name = std::string(in_.name);
   spec_->allowed_lateness = in_.allowed_lateness;
   bind_from(s.from);
+  // A stateless plan has no windows to emit early: no effect, no column.
+  spec_->emit_early = in_.emit_early && !spec_->stateless();
   if (spec_->stateless()) {
     // Aggregation without a window: say so once, at the first aggregate or GROUP BY.
     const Expr* agg = nullptr;

@@ -24,6 +24,7 @@ class WindowMerger::Impl {
   virtual ~Impl() = default;
   virtual void merge(PartialBatch&& batch) = 0;
   virtual void fire(TimestampMs watermark, std::vector<FiredRow>& out) = 0;
+  virtual void fire_early(std::vector<FiredRow>& out) = 0;
   virtual size_t open_windows() const = 0;
   // See WindowMerger::snapshot; the image format is src/query/snapshot_format.h.
   virtual void snapshot(std::string& out) const = 0;
@@ -67,7 +68,9 @@ class PaneMerger final : public WindowMerger::Impl {
       if (it == panes_.end()) it = panes_.emplace(e.window_start, AggTable(n_)).first;
       AggTable& t = it->second;
       std::string_view key{src_bytes + e.key_off, e.key_len};
-      AggState* dst = t.find_or_insert(key, e.hash);
+      const uint32_t entry = t.find_or_insert_entry(key, e.hash);
+      AggState* dst = t.states(entry);
+      if (spec_.emit_early) mark_changed(e.window_start, entry);
       const AggState* src = batch.states.data() + i * n_;
       for (uint32_t a = 0; a < n_; ++a)
         agg_merge(spec_.aggs[a].kind, dst[a], t.bytes(), src[a], src_bytes, nullptr);
@@ -101,7 +104,37 @@ class PaneMerger final : public WindowMerger::Impl {
       it = w_.cleanup_at(it->first.first) <= watermark ? late_.erase(it) : std::next(it);
     for (auto it = panes_.begin(); it != panes_.end();)
       it = w_.cleanup_at(w_.last_end(it->first)) <= watermark ? panes_.erase(it) : std::next(it);
+    // A pane whose windows have all fired has nothing left to emit early (last_end grows
+    // with the pane start, so those are a prefix).
+    while (!changed_.empty() && w_.last_end(changed_.begin()->first) - 1 <= watermark)
+      changed_.erase(changed_.begin());
     fired_ = watermark;
+    sort_rows(out, from);
+  }
+
+  void fire_early(std::vector<FiredRow>& out) override {
+    if (changed_.empty()) return;
+    const size_t from = out.size();
+    // A (window, key) changed iff the key changed in one of the window's panes; only windows
+    // that have not fired count. Key views point into the panes, which this does not change.
+    std::map<TimestampMs, std::set<std::string_view>> keys_by_end;
+    for (const auto& [p, changes] : changed_) {
+      auto pane = panes_.find(p);
+      if (pane == panes_.end()) continue;
+      for (TimestampMs e = w_.first_end(p); e <= w_.last_end(p); e += w_.pane()) {
+        if (e - 1 <= fired_) continue;
+        std::set<std::string_view>& keys = keys_by_end[e];
+        for (uint32_t i : changes.entries) keys.insert(pane->second.key(pane->second.entries()[i]));
+      }
+    }
+    for (const auto& [end, keys] : keys_by_end) {
+      const TimestampMs start = w_.start_of(end);
+      for (std::string_view key : keys) {
+        const AggTable& one = combine_key(start, end, key);
+        emit(start, end, key, one.states(0), one.bytes(), 0, FiredRow::Kind::kEarly, out);
+      }
+    }
+    changed_.clear();
     sort_rows(out, from);
   }
 
@@ -145,6 +178,11 @@ class PaneMerger final : public WindowMerger::Impl {
   Status restore(std::string_view image) override {
     SnapshotReader r(image, spec_, plan_->state_fingerprint(), kLayoutPanes);
     if (r.ok() && load_panes(r) && load_late(r)) r.at_end();
+    // The image has no early-emission bookkeeping: every open window counts as changed.
+    if (r.ok() && spec_.emit_early)
+      for (const auto& [start, t] : panes_)
+        if (w_.last_end(start) - 1 > fired_)
+          for (uint32_t i = 0; i < t.size(); ++i) mark_changed(start, i);
     return r.status();
   }
 
@@ -256,7 +294,7 @@ class PaneMerger final : public WindowMerger::Impl {
     r.sort_key = std::string(key);
     r.version = version;
     r.kind = kind;
-    row_.format(spec_, version, r.line);
+    row_.format(spec_, version, kind != FiredRow::Kind::kEarly, r.line);
     out.push_back(std::move(r));
   }
 
@@ -274,24 +312,40 @@ class PaneMerger final : public WindowMerger::Impl {
     if (late != nullptr) late->dirty.clear();  // everything merged so far is in version 0
   }
 
+  // The states of one key in [start, end), merged from its panes into a one-entry table
+  // (valid until the next call).
+  const AggTable& combine_key(TimestampMs start, TimestampMs end, std::string_view key) {
+    const uint64_t hash = hash_of(key);
+    one_ = AggTable(n_);
+    AggState* dst = one_.find_or_insert(key, hash);
+    for (auto it = panes_.lower_bound(start); it != panes_.end() && it->first < end; ++it) {
+      const AggState* src = it->second.find(key, hash);
+      if (src == nullptr) continue;
+      for (uint32_t a = 0; a < n_; ++a)
+        agg_merge(spec_.aggs[a].kind, dst[a], one_.bytes(), src[a], it->second.bytes().data(),
+                  &it->second.bytes().ext);
+    }
+    return one_;
+  }
+
   void refire(TimestampMs start, TimestampMs end, LateWindow& late, std::vector<FiredRow>& out) {
     for (const std::string& key : late.dirty) {
-      uint64_t hash = hash_of(key);
-      AggTable one(n_);
-      AggState* dst = one.find_or_insert(key, hash);
-      for (auto it = panes_.lower_bound(start); it != panes_.end() && it->first < end; ++it) {
-        const AggState* src = it->second.find(key, hash);
-        if (src == nullptr) continue;
-        for (uint32_t a = 0; a < n_; ++a)
-          agg_merge(spec_.aggs[a].kind, dst[a], one.bytes(), src[a], it->second.bytes().data(),
-                    &it->second.bytes().ext);
-      }
+      const AggTable& one = combine_key(start, end, key);
       auto [v, fresh] = late.versions.try_emplace(key, 0);
       if (!fresh) ++v->second;
       emit(start, end, key, one.states(0), one.bytes(), v->second, FiredRow::Kind::kLateUpdate,
            out);
     }
     late.dirty.clear();
+  }
+
+  // emit_early: records that entry `entry` of pane `pane` changed since the last fire_early.
+  void mark_changed(TimestampMs pane, uint32_t entry) {
+    PaneChanges& c = changed_[pane];
+    if (c.marked.size() <= entry) c.marked.resize(entry + 1, false);
+    if (c.marked[entry]) return;
+    c.marked[entry] = true;
+    c.entries.push_back(entry);
   }
 
   static uint64_t hash_of(std::string_view key) { return hash64(key); }
@@ -304,7 +358,15 @@ class PaneMerger final : public WindowMerger::Impl {
   // Fired windows still within allowed lateness, by (end, start).
   std::map<std::pair<TimestampMs, TimestampMs>, LateWindow> late_;
   TimestampMs fired_ = kMinTimestamp;  // the last fire() watermark
+  // emit_early: per pane start, the entries merged into since the last fire_early() (the
+  // panes whose windows all fired are dropped by fire()).
+  struct PaneChanges {
+    std::vector<uint32_t> entries;  // each once, in first-change order
+    std::vector<bool> marked;       // by entry index
+  };
+  std::map<TimestampMs, PaneChanges> changed_;
   AggTable combined_{0};
+  AggTable one_{0};
   GroupRow row_;
 };
 
@@ -330,6 +392,10 @@ class SessionMerger final : public WindowMerger::Impl {
       for (uint32_t a = 0; a < n_; ++a)
         agg_merge(spec_.aggs[a].kind, s.states[a], s.store, src[a], src_bytes, nullptr);
       if (s.version >= 0) s.dirty = true;
+      if (spec_.emit_early && s.version < 0) {
+        s.early_changed = true;
+        if (changed_keys_.find(key) == changed_keys_.end()) changed_keys_.emplace(key);
+      }
       min_due_ = std::min(min_due_, due(s));
     }
     batch.clear();
@@ -351,9 +417,40 @@ class SessionMerger final : public WindowMerger::Impl {
         next_due = std::min(next_due, due(s));
         ++i;
       }
-      it = list.empty() ? sessions_.erase(it) : std::next(it);
+      if (list.empty()) {
+        if (!changed_keys_.empty()) changed_keys_.erase(it->first);
+        it = sessions_.erase(it);
+      } else {
+        ++it;
+      }
     }
     min_due_ = next_due;
+    sort_rows(out, from);
+  }
+
+  void fire_early(std::vector<FiredRow>& out) override {
+    if (changed_keys_.empty()) return;
+    const size_t from = out.size();
+    for (const std::string& key : changed_keys_) {
+      auto it = sessions_.find(key);
+      if (it == sessions_.end()) continue;
+      for (Session& s : it->second) {
+        // A fired session's changes are late updates, for fire().
+        if (s.version >= 0 || !s.early_changed) continue;
+        s.early_changed = false;
+        bool ok = row_.load(spec_, s.start, s.end, key, s.states.data(), s.store);
+        FRESHET_ASSERT(ok, "undecodable group key");
+        if (!row_.having(spec_)) continue;
+        FiredRow r;
+        r.window_start = s.start;
+        r.window_end = s.end;
+        r.sort_key = key;
+        r.kind = FiredRow::Kind::kEarly;
+        row_.format(spec_, 0, false, r.line);
+        out.push_back(std::move(r));
+      }
+    }
+    changed_keys_.clear();
     sort_rows(out, from);
   }
 
@@ -399,6 +496,14 @@ class SessionMerger final : public WindowMerger::Impl {
   Status restore(std::string_view image) override {
     SnapshotReader r(image, spec_, plan_->state_fingerprint(), kLayoutSessions);
     if (r.ok() && load_sessions(r)) r.at_end();
+    // The image has no early-emission bookkeeping: every open session counts as changed.
+    if (r.ok() && spec_.emit_early)
+      for (auto& [key, list] : sessions_)
+        for (Session& s : list)
+          if (s.version < 0) {
+            s.early_changed = true;
+            changed_keys_.insert(key);
+          }
     return r.status();
   }
 
@@ -464,7 +569,7 @@ class SessionMerger final : public WindowMerger::Impl {
     r.version = static_cast<uint32_t>(s.version);
     r.kind = first ? FiredRow::Kind::kFinal : FiredRow::Kind::kLateUpdate;
     r.replaces = std::move(replaces);
-    row_.format(spec_, r.version, r.line);
+    row_.format(spec_, r.version, true, r.line);
     out.push_back(std::move(r));
   }
 
@@ -472,6 +577,8 @@ class SessionMerger final : public WindowMerger::Impl {
   const PlanSpec& spec_;
   uint32_t n_;
   SessionMap sessions_;
+  // emit_early: keys with a session merged into since the last fire_early() and not fired.
+  std::set<std::string, std::less<>> changed_keys_;
   TimestampMs min_due_ = kMaxTimestamp;
   GroupRow row_;
 };
@@ -489,6 +596,7 @@ void WindowMerger::merge(PartialBatch&& batch) { impl_->merge(std::move(batch));
 void WindowMerger::fire(TimestampMs watermark, std::vector<FiredRow>& out) {
   impl_->fire(watermark, out);
 }
+void WindowMerger::fire_early(std::vector<FiredRow>& out) { impl_->fire_early(out); }
 size_t WindowMerger::open_windows() const { return impl_->open_windows(); }
 void WindowMerger::snapshot(std::string& out) const { impl_->snapshot(out); }
 Status WindowMerger::restore(std::string_view image) {

@@ -77,6 +77,7 @@ WindowType Plan::window_type() const { return static_cast<WindowType>(spec_->win
 DurationMs Plan::window_size() const { return spec_->session() ? spec_->gap : spec_->window_size; }
 DurationMs Plan::window_slide() const { return spec_->slide; }
 DurationMs Plan::allowed_lateness() const { return spec_->allowed_lateness; }
+bool Plan::emit_early() const { return spec_->emit_early; }
 bool Plan::stateless() const { return spec_->stateless(); }
 std::vector<std::string> Plan::output_columns() const { return spec_->output_names; }
 const std::vector<std::string>& Plan::referenced_fields() const { return spec_->fields; }

@@ -66,6 +66,7 @@ enum class OutputKind : uint8_t {
   kAggregate,  // an aggregate as it is (exact SUMs keep all their digits)
   kExpr,       // any other expression (post-aggregation, or per record when stateless)
   kVersion,    // the `_version` column of queries with allowed lateness
+  kFinal,      // the `_final` column of queries with emit_early
 };
 
 struct OutputColumn {
@@ -88,8 +89,9 @@ struct PlanSpec {
   DurationMs pane = 0;
   DurationMs gap = 0;
   DurationMs allowed_lateness = 0;
-  std::vector<std::string> fields;       // referenced fields, dotted paths; [ts_field] is the ts
-  int ts_field = -1;                     // -1: a stateless query over an input without event time
+  bool emit_early = false;          // windowed plans only: fire_early() is used, rows have `_final`
+  std::vector<std::string> fields;  // referenced fields, dotted paths; [ts_field] is the ts
+  int ts_field = -1;                // -1: a stateless query over an input without event time
   std::vector<FieldCheck> field_checks;  // one per referenced field when the input has a schema
   ExprProgram prog;
   int where = -1;                // predicate root, -1 if none

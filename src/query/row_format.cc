@@ -35,7 +35,7 @@ bool GroupRow::having(const PlanSpec& plan) {
   return plan.having < 0 || is_true(eval(plan.prog, plan.having, ctx_));
 }
 
-void GroupRow::format(const PlanSpec& plan, uint32_t version, std::string& out) {
+void GroupRow::format(const PlanSpec& plan, uint32_t version, bool final, std::string& out) {
   out.push_back('{');
   for (const OutputColumn& c : plan.outputs) {
     out += c.json_prefix;
@@ -60,6 +60,9 @@ void GroupRow::format(const PlanSpec& plan, uint32_t version, std::string& out) 
         break;
       case OutputKind::kVersion:
         out += std::to_string(version);
+        break;
+      case OutputKind::kFinal:
+        out += final ? "true" : "false";
         break;
     }
   }

@@ -29,8 +29,9 @@ class GroupRow {
             std::string_view key, const AggState* states, const ByteStore& store);
   // Whether HAVING holds (true without HAVING).
   bool having(const PlanSpec& plan);
-  // Appends the JSON row; `version` fills the _version column if the plan has one.
-  void format(const PlanSpec& plan, uint32_t version, std::string& out);
+  // Appends the JSON row; `version` fills the _version column and `final` the _final column
+  // if the plan has them.
+  void format(const PlanSpec& plan, uint32_t version, bool final, std::string& out);
 
  private:
   std::vector<Value> groups_, aggs_;

@@ -14,6 +14,7 @@ void absorb(Session& dst, Session& src, const std::vector<AggSpec>& aggs) {
   dst.end = std::max(dst.end, src.end);
   dst.version = std::max(dst.version, src.version);
   dst.dirty = dst.dirty || src.dirty || src.version >= 0;
+  dst.early_changed = dst.early_changed || src.early_changed;
   dst.emitted.insert(dst.emitted.end(), src.emitted.begin(), src.emitted.end());
 }
 

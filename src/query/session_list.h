@@ -23,6 +23,8 @@ struct Session {
   ByteStore store;
   int64_t version = -1;  // last emitted version; -1: never emitted (owner only)
   bool dirty = false;    // changed since it was last emitted (owner only)
+  // Changed since its last early row (owner only, plans with emit_early).
+  bool early_changed = false;
   // Bounds this session's data was emitted under before (owner only): a merged session's
   // late update replaces these rows.
   std::vector<std::pair<TimestampMs, TimestampMs>> emitted;

@@ -16,6 +16,9 @@
 //    28     2  layout        kLayoutPanes (TUMBLE/HOP/CUMULATE) or kLayoutSessions
 //    30     2  aggs          aggregates per entry (PlanSpec::aggs.size())
 //
+// Early emission's change tracking (WindowMerger::fire_early) is not part of the image: a
+// restored merger treats every open window as changed.
+//
 // Every header field is checked against the plan of the merger being restored and the body
 // against its CRC before any of it is parsed; the parser then still validates every count,
 // length and invariant that fire() relies on, so a garbled image is an error, never a crash.

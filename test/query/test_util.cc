@@ -40,6 +40,17 @@ std::shared_ptr<const Plan> compile_late(std::string_view sql, DurationMs allowe
   return plan;
 }
 
+std::shared_ptr<const Plan> compile_early(std::string_view sql, DurationMs allowed_lateness) {
+  std::vector<Diagnostic> diags;
+  CompileInput in{"q", sql, {}, &kTopics};
+  in.allowed_lateness = allowed_lateness;
+  in.emit_early = true;
+  auto plan = compile(in, diags);
+  for (const auto& d : diags) FAIL_CHECK(d.code << " " << d.message);
+  REQUIRE(plan != nullptr);
+  return plan;
+}
+
 Compiled compile_typed(std::string_view sql, const TopicSchema& schema,
                        std::vector<SourcePos> origins, DurationMs allowed_lateness) {
   std::map<std::string, TopicSchema> schemas;
@@ -69,6 +80,15 @@ void Harness::add(uint32_t shard, const std::vector<std::string>& records) {
   aggs[shard]->add_batch(views, 0);
 }
 
+namespace {
+void sort_rows(std::vector<FiredRow>& rows) {
+  std::sort(rows.begin(), rows.end(), [](const FiredRow& a, const FiredRow& b) {
+    return std::tie(a.window_end, a.window_start, a.sort_key) <
+           std::tie(b.window_end, b.window_start, b.sort_key);
+  });
+}
+}  // namespace
+
 std::vector<FiredRow> Harness::advance(TimestampMs watermark) {
   const auto n = static_cast<uint32_t>(aggs.size());
   for (auto& a : aggs) {
@@ -78,10 +98,20 @@ std::vector<FiredRow> Harness::advance(TimestampMs watermark) {
   }
   std::vector<FiredRow> rows;
   for (auto& m : mergers) m->fire(watermark, rows);
-  std::sort(rows.begin(), rows.end(), [](const FiredRow& a, const FiredRow& b) {
-    return std::tie(a.window_end, a.window_start, a.sort_key) <
-           std::tie(b.window_end, b.window_start, b.sort_key);
-  });
+  sort_rows(rows);
+  return rows;
+}
+
+std::vector<FiredRow> Harness::early() {
+  const auto n = static_cast<uint32_t>(aggs.size());
+  for (auto& a : aggs) {
+    std::vector<PartialBatch> out;
+    a->drain_all(n, out);
+    for (uint32_t s = 0; s < n; ++s) mergers[s]->merge(std::move(out[s]));
+  }
+  std::vector<FiredRow> rows;
+  for (auto& m : mergers) m->fire_early(rows);
+  sort_rows(rows);
   return rows;
 }
 

@@ -21,6 +21,9 @@ std::vector<Diagnostic> compile_errors(std::string_view sql, std::vector<SourceP
 // Compiles with an allowed lateness.
 std::shared_ptr<const Plan> compile_late(std::string_view sql, DurationMs allowed_lateness);
 
+// Compiles with CompileInput::emit_early (and an allowed lateness).
+std::shared_ptr<const Plan> compile_early(std::string_view sql, DurationMs allowed_lateness = 0);
+
 // Compiles `sql` over topics {"payments", "events"} where `payments` has `schema` (none when
 // empty), the way the server does; returns the plan or nullptr and the diagnostics.
 struct Compiled {
@@ -37,6 +40,8 @@ struct Harness {
   Harness(std::shared_ptr<const Plan> plan, uint32_t shards);
   void add(uint32_t shard, const std::vector<std::string>& records);
   std::vector<FiredRow> advance(TimestampMs watermark);
+  // An early tick as the server does it: drain_all on every shard, deliver, fire_early.
+  std::vector<FiredRow> early();
 
   std::shared_ptr<const Plan> plan;
   std::vector<std::unique_ptr<LocalAggregator>> aggs;

@@ -9,6 +9,10 @@
 // version. Sessions are merged here exactly: pieces from any shard that overlap or touch
 // merge, with their state, and a merged session that had fired re-fires with a new version
 // and lists the bounds it replaces.
+//
+// Early emission (semantics §3.5 `early_every`, CompileInput::emit_early): fire_early() emits
+// the current value of windows that have not had their main firing yet, as kEarly rows with
+// `_final: false`; the main firing and late updates follow unchanged, with `_final: true`.
 
 #include <memory>
 #include <string>
@@ -27,13 +31,15 @@ struct FiredRow {
   enum class Kind : uint8_t {
     kFinal,       // the window's main firing (version 0)
     kLateUpdate,  // a re-fire after late-but-allowed data; upsert on (key, window)
+    kEarly,       // fire_early(): the current value of a window that has not closed yet
   };
   TimestampMs window_start = 0;
   TimestampMs window_end = 0;
   std::string sort_key;  // group key encoding, bytewise comparable
   std::string line;      // one JSON object, no newline, columns in SELECT order
   // Per (window, key): 0 for the first row, +1 for each late update. Plans with allowed
-  // lateness also print it as the last column, `_version`.
+  // lateness also print it as a trailing column, `_version`. Early rows do not use up a
+  // version: they carry 0, like the main firing that follows them.
   uint32_t version = 0;
   Kind kind = Kind::kFinal;
   // Sessions only: earlier rows of this key, by (window_start, window_end), that this row
@@ -58,6 +64,17 @@ class WindowMerger {
   // (window_end, window_start, sort_key). Rows failing HAVING are not emitted but still use
   // up a version.
   void fire(TimestampMs watermark, std::vector<FiredRow>& out);
+  // For a plan compiled with emit_early (otherwise a no-op): appends one kEarly row for every
+  // (window, group key) whose window has not had its main firing and whose state changed
+  // since its last early row (or since it appeared): its current aggregates, HAVING applied
+  // (a failing group emits nothing), formatted like a final row but with `_final: false` and
+  // version 0. Windows are TUMBLE/HOP/CUMULATE panes combined as fire() combines them, or
+  // sessions. Tracking changes per (window, key) rather than per window keeps the rows the
+  // same however keys are spread over shards. Rows are sorted as fire() sorts them. Changes
+  // neither the state nor what fire() emits later. Cost: nothing when nothing changed;
+  // otherwise per changed (pane, key) merged since the last call, with pane windows combined
+  // key by key. Call it right after merging what the tick should reflect (drain_all upstream).
+  void fire_early(std::vector<FiredRow>& out);
   size_t open_windows() const;
 
   // Checkpoints (semantics §3.7). Call once every partial up to the barrier has been merged
@@ -69,7 +86,9 @@ class WindowMerger {
   // Loads an image written by snapshot() for a plan with the same Plan::state_fingerprint()
   // into this freshly constructed merger (whatever it held is replaced). A truncated,
   // garbled or foreign image, or an unknown format version, is ErrorCode::kCorruption with
-  // a message naming the problem; the merger is then unchanged.
+  // a message naming the problem; the merger is then unchanged. Early-emission bookkeeping is
+  // not in the image: after a restore every open window counts as changed, so the first
+  // fire_early() re-emits them all.
   [[nodiscard]] Status restore(std::string_view image);
 
   class Impl;  // pane windows or sessions; defined in src/query/merger.cc

@@ -76,6 +76,10 @@ struct CompileInput {
   // and re-fire (FiredRow::kind == kLateUpdate) for every late-but-allowed record. With a
   // positive value the rows get a trailing `_version` column.
   DurationMs allowed_lateness = 0;
+  // Semantics §3.5 `early_every`: the server calls WindowMerger::fire_early on its ticks. A
+  // windowed plan's rows then get a trailing `_final` column (after `_version`): true for the
+  // main firing and late updates, false for early rows. No effect on a stateless plan.
+  bool emit_early = false;
   // Event-time field of each input (topic or query) for stateless queries, whose rows carry
   // the record's event time; a stateless query over an input not listed has none.
   const std::map<std::string, std::string>* event_time_fields = nullptr;
@@ -112,6 +116,8 @@ class Plan {
   // HOP slide, CUMULATE step (TUMBLE: the size; others 0).
   DurationMs window_slide() const;
   DurationMs allowed_lateness() const;
+  // CompileInput::emit_early, for a windowed plan (false when stateless).
+  bool emit_early() const;
   // No window and no aggregate: run it with a StatelessOperator, not aggregator + merger.
   bool stateless() const;
   // Output column names in SELECT order: the alias, else the column name, else the
@@ -122,9 +128,9 @@ class Plan {
   // A stable hash (freshet::hash64, same value in every process and build) of everything the
   // windowed state's layout and meaning depend on: window kind and sizes, allowed lateness,
   // GROUP BY expressions in order, the aggregate list with its arguments (HAVING's included),
-  // and the output columns. WHERE, HAVING's predicate, the event-time column, names of the
-  // query and its input, and the SQL's spelling do not count. A checkpoint's state may be
-  // restored only into a plan with the same fingerprint.
+  // and the output columns (so `_version` and `_final` count). WHERE, HAVING's predicate, the
+  // event-time column, names of the query and its input, and the SQL's spelling do not count. A
+  // checkpoint's state may be restored only into a plan with the same fingerprint.
   uint64_t state_fingerprint() const;
 
   const PlanSpec& spec() const { return *spec_; }
