@@ -10,13 +10,17 @@
 namespace freshet::config {
 namespace {
 
-constexpr std::array<std::string_view, 3> kQueryKeys{"sql", "allowed_lateness", "late"};
+constexpr std::array<std::string_view, 5> kQueryKeys{"sql", "allowed_lateness", "late", "emit",
+                                                     "early_every"};
 constexpr std::array<std::string_view, 8> kSinkKeys{"type",     "inputs", "path",  "format",
                                                     "delivery", "rotate", "topic", "key"};
 constexpr std::array<std::string_view, 2> kRotateKeys{"max_bytes", "max_age"};
 
 constexpr std::array<EnumName<LatePolicy>, 2> kLateNames{
     {{"file", LatePolicy::kFile}, {"drop", LatePolicy::kDrop}}};
+constexpr std::array<EnumName<EmitPolicy>, 3> kEmitNames{{{"on_window_close", EmitPolicy::kFinal},
+                                                          {"final", EmitPolicy::kFinal},
+                                                          {"early", EmitPolicy::kEarly}}};
 constexpr std::array<EnumName<SinkType>, 2> kSinkTypeNames{
     {{"file", SinkType::kFile}, {"topic", SinkType::kTopic}}};
 constexpr std::array<EnumName<SinkFormat>, 2> kFormatNames{
@@ -58,6 +62,15 @@ void read_query(Reader& r, const Entry& e, QueryConfig& out) {
       if (auto d = r.duration(f)) out.allowed_lateness = *d;
     } else if (f.key == "late") {
       if (auto p = r.enumeration<LatePolicy>(f, kLateNames)) out.late = *p;
+    } else if (f.key == "emit") {
+      if (auto p = r.enumeration<EmitPolicy>(f, kEmitNames)) out.emit = *p;
+    } else if (f.key == "early_every") {
+      auto d = r.duration(f);
+      if (d && *d == 0)
+        r.report(codes::kBadDuration, "`early_every` must be more than 0", r.pos_of(f.value),
+                 r.span_of(f.value), "zero", "e.g. `early_every: 5s`");
+      else if (d)
+        out.early_every = *d;
     }
   }
   if (!has_key(entries, "sql"))

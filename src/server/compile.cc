@@ -47,6 +47,7 @@ Plans compile_queries(const config::Config& config, std::vector<Diagnostic>& dia
     in.event_time_fields = &event_time_fields;
     in.schemas = &schemas;
     in.allowed_lateness = q.allowed_lateness;
+    in.emit_early = q.emit == config::EmitPolicy::kEarly;
     return query::compile(in, out);
   };
   Plans plans;

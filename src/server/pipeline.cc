@@ -32,6 +32,8 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
       q.max_future_skew = topic.event_time->max_future_skew;
       q.idle_progress = topic.event_time->idle_progress;
     }
+    const auto& qc = config_.queries.at(name);
+    if (qc.emit == config::EmitPolicy::kEarly && !plan->stateless()) q.early_every = qc.early_every;
     query_index[name] = queries_.size();
     queries_.push_back(std::move(q));
   }

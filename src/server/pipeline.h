@@ -39,6 +39,8 @@ struct QueryInfo {
   std::optional<DurationMs> idle_timeout;     // the topic's event_time.idle_timeout
   std::optional<DurationMs> max_future_skew;  // the topic's event_time.max_future_skew
   config::IdleProgress idle_progress;         // the topic's event_time.idle_progress
+  // emit: early on a windowed query: how often open windows report their current values.
+  std::optional<DurationMs> early_every;
   // Sinks fed by this query: (sink index, the query's position among that sink's inputs).
   std::vector<std::pair<size_t, size_t>> outputs;
 };

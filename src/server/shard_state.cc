@@ -71,6 +71,7 @@ Status ShardState::open() {
     const auto& topic = cfg.topics.at(sc.to);
     const ShardId reader(source_number++ % p_.shard_count());
     if (sc.type == config::SourceType::kFile) {
+      ++topic_backlog_[sc.to];  // unread input until the source says it caught up
       if (reader != id()) continue;
       FRESHET_TRY(open_file_source(name, sc, topic));
       continue;
@@ -194,7 +195,40 @@ Status ShardState::open() {
   if (shortest_idle)
     shard_.schedule_every(
         std::chrono::milliseconds(std::clamp<int64_t>(*shortest_idle / 4, 1, 100)), [] {});
+  for (size_t qi = 0; qi < p_.queries().size(); ++qi)
+    if (const auto every = p_.queries()[qi].early_every)
+      shard_.schedule_every(std::chrono::milliseconds(*every), [this, qi] { early_tick(qi); });
   return ok();
+}
+
+void ShardState::early_tick(size_t qi) {
+  if (shutting_down_ || stopped_) return;
+  auto& q = queries_[qi];
+  const uint32_t shards = p_.shard_count();
+  q.local->drain_all(shards, q.partials);
+  Pipeline* p = &p_;
+  const ShardId me = id();
+  for (uint32_t s = 0; s < shards; ++s) {
+    if (!q.partials[s].empty())
+      shard_.submit_to(ShardId(s), [p, qi, me, b = std::move(q.partials[s])]() mutable {
+        p->local().on_partials(qi, me, std::move(b));
+      });
+    shard_.submit_to(ShardId(s), [p, qi, me] { p->local().on_early_tick(qi, me); });
+  }
+}
+
+void ShardState::on_early_tick(size_t qi, ShardId from) {
+  auto& q = queries_[qi];
+  if (q.align.holds(from.value())) {
+    q.align.hold(from.value(), [this, qi, from] { on_early_tick(qi, from); });
+    return;
+  }
+  // Once per period: after every shard's tick, its partials are all in.
+  if (++q.early_ticks < p_.shard_count()) return;
+  q.early_ticks = 0;
+  q.fired.clear();
+  q.merger->fire_early(q.fired);
+  if (!q.fired.empty()) send_rows(qi, q.fired, q.merged_wm, false, true);
 }
 
 void ShardState::apply_retention() {
@@ -249,6 +283,16 @@ bool ShardState::poll() {
 
 bool ShardState::poll_sources() {
   bool did = false;
+  for (size_t i = 0; i < file_sources_.size(); ++i) {
+    const bool now = file_sources_[i]->caught_up();
+    if (now == file_source_caught_up_[i]) continue;
+    file_source_caught_up_[i] = now;
+    Pipeline* p = &p_;
+    for (uint32_t s = 0; s < p_.shard_count(); ++s)
+      shard_.submit_to(ShardId(s), [p, t = file_source_topics_[i], backlog = !now] {
+        p->local().source_backlog(t, backlog);
+      });
+  }
   for (auto& s : sources_) {
     if (!s.ready || s.gen->finished()) continue;
     auto r = s.gen->step(monotonic_ns(), kMaxEventsPerStep);
@@ -268,6 +312,10 @@ bool ShardState::poll_sources() {
 void ShardState::end_topic(const std::string& topic) {
   for (auto& l : logs_[topic])
     if (l) l->mark_finished();
+}
+
+void ShardState::source_backlog(const std::string& topic, bool backlog) {
+  topic_backlog_[topic] += backlog ? 1 : -1;
 }
 
 void ShardState::source_ended(const std::string& topic) {
@@ -316,6 +364,8 @@ Status ShardState::open_file_source(const std::string& name, const config::Sourc
         if (shutting_down_) return;
         if (auto st = source->start(); !st) p_.fail(st.error().message);
         file_sources_.push_back(std::move(source));
+        file_source_topics_.push_back(topic_name);
+        file_source_caught_up_.push_back(false);
       });
   return ok();
 }
@@ -482,8 +532,9 @@ TimestampMs ShardState::shard_watermark(QueryShard& q, const QueryInfo& info, Ti
     // a lagging reader is never idle, so replaying a backlog cannot make data late (§3.3).
     const bool caught_up = in.reader->position() >= in.log->end_offset();
     const TimestampMs quiet_since = std::max(in.log->last_append_ms(), p_.start_wall_ms());
-    const bool idle_now =
-        !in.ended && info.idle_timeout && caught_up && now - quiet_since >= *info.idle_timeout;
+    const bool idle_now = !in.ended && info.idle_timeout && caught_up &&
+                          topic_backlog_[info.topic] == 0 &&
+                          now - quiet_since >= *info.idle_timeout;
     if (idle_now) {
       in.idle = true;
       continue;
@@ -674,7 +725,24 @@ void ShardState::on_rows(size_t si, size_t input, ShardId from, size_t side, boo
     });
     return;
   }
-  for (auto& r : rows) s.buffered.push_back({std::move(r), input});
+  // Early rows (emit: early) are updates of open windows: out at once, in arrival order; the
+  // window's final row follows when the watermark passes it.
+  bool early = false;
+  for (auto& r : rows) {
+    if (r.kind == query::FiredRow::Kind::kEarly) {
+      early = true;
+      if (s.exactly_once)
+        stage(si, kMainFile, r.line, false);
+      else if (s.topic)
+        s.batcher->feed(r.line + "\n", wall_clock_ms());
+      else
+        s.main.file->add_row(r.line);
+      continue;
+    }
+    s.buffered.push_back({std::move(r), input});
+  }
+  if (early && s.topic && !s.exactly_once) s.batcher->flush();
+  if (early && !s.exactly_once && !s.topic) pump(s.main);
   auto& in = s.inputs[input];
   in.wm = in.owners.update(from.value(), wm, idle);
   release(si);

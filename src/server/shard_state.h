@@ -72,6 +72,7 @@ struct QueryShard {
   std::vector<query::FiredRow> fired;             // reused fire output
   std::vector<std::string> late_rows, dead_rows;  // rejected records of the current poll
   BarrierAligner align;                           // owner side: one channel per reading shard
+  uint32_t early_ticks = 0;  // owner side, emit: early: ticks heard since the last early fire
   // idle_progress: wallclock (semantics §3.3, §3.8). A live run writes each wall-clock
   // watermark step to `journal`; --replay-journal applies `replay`'s steps instead, in order.
   std::optional<JournalWriter> journal;
@@ -164,6 +165,10 @@ class ShardState {
   // barriers then travel in-band behind the data they close.
   void inject_barrier(uint64_t epoch);
   void on_query_barrier(size_t query, ShardId from, uint64_t epoch);
+  // emit: early. The reading side ships its partials and ticks every owner; an owner that
+  // heard every shard's tick fires the changed open windows as early rows.
+  void early_tick(size_t query);
+  void on_early_tick(size_t query, ShardId from);
   void on_sink_barrier(size_t sink, ShardId from, size_t side, uint64_t epoch);
   // Applies this shard's part of the checkpoint being restored (Pipeline::restore_image).
   Status restore(std::string_view image);
@@ -190,6 +195,8 @@ class ShardState {
   // A batch a source read on another shard, for a partition this shard owns.
   void append_from_source(const std::string& topic, int32_t partition, std::string batch);
   void source_ended(const std::string& topic);
+  // A file source writing into `topic` started or stopped having unread input (on every shard).
+  void source_backlog(const std::string& topic, bool backlog);
 
   ShardId id() const { return shard_.id(); }
   const std::vector<QueryShard>& queries() const { return queries_; }
@@ -254,6 +261,11 @@ class ShardState {
   // File sources this shard reads (each is read by one shard, which routes batches to the
   // partitions' owners).
   std::vector<std::unique_ptr<sources::FileSource>> file_sources_;
+  std::vector<std::string> file_source_topics_;  // parallel to file_sources_
+  std::vector<bool> file_source_caught_up_;      // as last told to every shard
+  // Per topic, how many file sources still have unread input: its partitions are lagging
+  // behind their input, not idle, whatever their log says (semantics §3.3, conformance 11).
+  std::map<std::string, int> topic_backlog_;
   // Per topic, how many of its sources have ended as seen from this shard; at the total its
   // partitions are finished.
   std::map<std::string, int> ended_sources_;

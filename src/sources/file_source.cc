@@ -153,6 +153,7 @@ void FileSource::complete(int32_t res, uint32_t) {
   }
   const TimestampMs now = wall_clock_ms();
   if (res > 0) {
+    at_end_ = false;
     const std::vector<char>& done = buf_[current_];
     offset_ += static_cast<uint64_t>(res);
     current_ ^= 1;
@@ -173,6 +174,7 @@ void FileSource::complete(int32_t res, uint32_t) {
     finish();
     return;
   }
+  at_end_ = true;
   shard_.schedule_after(kPollInterval, [this] { read_next(); });
 }
 

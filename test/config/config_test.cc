@@ -294,3 +294,24 @@ TEST_CASE("a topic sink names its topic, which must exist") {
   CHECK(bad.diagnostics[0].pos.line == 5);
   CHECK(contains(bad.diagnostics[0].label, "alerts"));
 }
+
+TEST_CASE("emit: early with early_every; final is the default") {
+  LoadResult r = parse_yaml(
+      "version: 1\ntopics: { t: {} }\nqueries:\n"
+      "  a: { sql: SELECT 1 FROM t }\n"
+      "  b: { sql: SELECT 1 FROM t, emit: early, early_every: 2s }\n"
+      "  c: { sql: SELECT 1 FROM t, emit: on_window_close }\n");
+  INFO(rendered(r));
+  REQUIRE(r.config);
+  CHECK(r.config->queries.at("a").emit == EmitPolicy::kFinal);
+  CHECK(r.config->queries.at("b").emit == EmitPolicy::kEarly);
+  CHECK(r.config->queries.at("b").early_every == 2000);
+  CHECK(r.config->queries.at("c").emit == EmitPolicy::kFinal);
+  LoadResult bad = parse_yaml(
+      "version: 1\ntopics: { t: {} }\nqueries:\n"
+      "  a: { sql: SELECT 1 FROM t, emit: eraly }\n");
+  REQUIRE(!bad.config);
+  REQUIRE(bad.diagnostics.size() == 1);
+  CHECK(bad.diagnostics[0].pos.line == 4);
+  CHECK(contains(bad.diagnostics[0].label, "early"));
+}

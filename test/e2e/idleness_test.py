@@ -207,13 +207,9 @@ def test_conformance_11_a_backlog_read_fast_declares_no_partition_idle():
 
 
 if __name__ == "__main__":
-    # Conformance 11 is not in the list: it fails today. Idleness is judged from the log
-    # alone (§3.3), and while the file source is still reading A's part of the file, B's
-    # log is caught up and quiet, so B is declared idle and its records come out late. The
-    # fix is to count a source's unread input as lag (a partition is not idle while a source
-    # writing into its topic has not caught up with its files). Run it by name to check.
     import sys
     if sys.argv[1:] == ["conformance_11"]:
         main([test_conformance_11_a_backlog_read_fast_declares_no_partition_idle])
     main([test_conformance_4_an_idle_partition_resuming_with_old_data_is_late_after_idle_resume,
-          test_conformance_2_all_inputs_quiet_close_windows_only_with_wallclock_progress])
+          test_conformance_2_all_inputs_quiet_close_windows_only_with_wallclock_progress,
+          test_conformance_11_a_backlog_read_fast_declares_no_partition_idle])

@@ -163,8 +163,58 @@ def test_an_ingest_only_pipeline_runs_until_its_bounded_source_ends():
     check(len(events) == COUNT, f"log holds {len(events)} records, expected {COUNT}")
 
 
+EARLY = """\
+version: 1
+data_dir: {dir}/data
+server: {{ shards: 2 }}
+topics:
+  payments:
+    partitions: 4
+    key: card_id
+    fsync: never
+    event_time: {{ field: ts, watermark_delay: 3s }}
+sources:
+  gen: {{ type: generator, to: payments, profile: payments, rate: 20000/s, count: 60000, seed: 9,
+         out_of_order: 1s, start_time: "2026-11-25T10:00:00Z" }}
+queries:
+  per_country:
+    sql: |
+      SELECT country, window_start, window_end, COUNT(*) AS n, SUM(amount) AS total
+      FROM TUMBLE(payments, ts, INTERVAL '2' SECOND)
+      GROUP BY country, window_start, window_end
+{emit}
+sinks:
+  out: {{ type: file, inputs: [per_country], path: {dir}/out/rows.jsonl, delivery: at_least_once }}
+"""
+
+
+def test_emit_early_updates_open_windows_then_the_same_final_rows():
+    rows = {}
+    for emit in ("", "    emit: early\n    early_every: 200ms"):
+        d = workdir("early")
+        cfg = write_config(d, EARLY.format(dir=d, emit=emit))
+        run(["run", "--config", cfg], check_rc=0, timeout=120)
+        rows[emit] = read_jsonl(f"{d}/out/rows.jsonl")
+    plain, early = rows[""], rows[next(k for k in rows if k)]
+    finals = [{k: v for k, v in r.items() if k != "_final"} for r in early if r["_final"]]
+    check(finals == plain, "the final rows of emit: early equal the rows of emit: final")
+    updates = [r for r in early if not r["_final"]]
+    check(len(updates) > 0, "open windows reported early")
+    # Every early row comes before its window's final row, with a count never above it.
+    final_at = {}
+    for i, r in enumerate(early):
+        if r["_final"]:
+            final_at[(r["country"], r["window_start"])] = (i, r["n"])
+    for i, r in enumerate(early):
+        if r["_final"]:
+            continue
+        at, n = final_at[(r["country"], r["window_start"])]
+        check(i < at and r["n"] <= n, f"early row {r} after or above its final row")
+
+
 if __name__ == "__main__":
-    main([test_every_window_row_matches_an_independent_computation,
+    main([test_emit_early_updates_open_windows_then_the_same_final_rows,
+          test_every_window_row_matches_an_independent_computation,
           test_results_are_identical_with_one_and_two_shards,
           test_fsync_always_gives_the_same_result_as_never,
           test_a_second_run_refuses_the_old_log_and_reset_starts_over,

@@ -25,6 +25,7 @@ enum class FsyncPolicy { kAlways, kInterval, kNever };
 enum class SourceType { kGenerator, kFile };
 enum class LatePolicy { kFile, kDrop };
 enum class SinkType { kFile, kTopic };
+enum class EmitPolicy { kFinal, kEarly };
 enum class SinkFormat { kJsonl, kCsv };
 enum class Delivery { kExactlyOnce, kAtLeastOnce };
 // Declared type of a field in a topic's `schema:` (src/config/README.md lists the spellings
@@ -129,6 +130,12 @@ struct QueryConfig {
   std::vector<SourcePos> sql_line_origins;
   DurationMs allowed_lateness = 0;
   LatePolicy late = LatePolicy::kFile;
+  // final (alias on_window_close): one row per window when it closes. early: also, every
+  // `early_every` of processing time, the current value of each changed open window
+  // (`_final: false`), then the final row (`_final: true`); consumers upsert on the key and
+  // window bounds (semantics §3.5).
+  EmitPolicy emit = EmitPolicy::kFinal;
+  DurationMs early_every = 10'000;
   SourcePos pos;
 };
 

@@ -64,6 +64,9 @@ class FileSource final : public io::Completion {
   // Stops reading: nothing more is delivered (shutdown). A read in flight is ignored.
   void stop() { stopped_ = true; }
   bool finished() const { return finished_; }
+  // Everything the files held so far is read (finished, or following at their end): until
+  // then the topic's partitions are behind their input, which idleness must count as lag.
+  bool caught_up() const { return finished_ || at_end_; }
   uint64_t lines() const { return batcher_.lines(); }
   const std::string& error() const { return error_; }
 
@@ -94,6 +97,7 @@ class FileSource final : public io::Completion {
   int current_ = 0;
   bool reading_ = false;
   bool finished_ = false;
+  bool at_end_ = false;
   bool stopped_ = false;
   std::string error_;
 };
