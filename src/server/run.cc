@@ -84,12 +84,13 @@ void print_summary(Pipeline& p, int64_t elapsed_ns) {
   }
   if (p.checkpointing()) {
     const auto& c = p.checkpoint_stats();
-    log::info(
-        "checkpoints: {} committed (last: epoch {}, {:.1f} ms, {} bytes); recovery took "
-        "{:.1f} ms",
-        c.completed.load(), c.last_epoch.load(),
-        static_cast<double>(c.last_duration_us.load()) / 1000, c.last_bytes.load(),
-        static_cast<double>(c.recovery_us.load()) / 1000);
+    log::info("checkpoints: {} committed (last: epoch {}, {:.1f} ms, {} bytes){}",
+              c.completed.load(), c.last_epoch.load(),
+              static_cast<double>(c.last_duration_us.load()) / 1000, c.last_bytes.load(),
+              p.restored_epoch() == 0
+                  ? std::string()
+                  : fmt::format("; restoring checkpoint {} took {:.1f} ms", p.restored_epoch(),
+                                static_cast<double>(c.recovery_us.load()) / 1000));
   }
   for (size_t si = 0; si < p.sinks().size(); ++si) {
     const auto& s = p.state(p.sinks()[si].owner).sinks()[si];
