@@ -75,13 +75,9 @@ void ShardState::inject_barrier(uint64_t n) {
     }
     // Local partials go to their owners now, so the owners' snapshots hold all the state.
     q.local->drain_all(shards, q.partials);
-    for (uint32_t s = 0; s < shards; ++s) {
-      if (!q.partials[s].empty())
-        shard_.submit_to(ShardId(s), [p, qi, me, b = std::move(q.partials[s])]() mutable {
-          p->local().on_partials(qi, me, std::move(b));
-        });
-      shard_.submit_to(ShardId(s), [p, qi, me, n] { p->local().on_query_barrier(qi, me, n); });
-    }
+    send_partials_then(qi, [p, qi, me, n](ShardId) -> shard::Task {
+      return [p, qi, me, n] { p->local().on_query_barrier(qi, me, n); };
+    });
   }
   // Stateless rows and late/dead records this shard sent so far are epoch n's.
   for (size_t si = 0; si < p_.sinks().size(); ++si)

@@ -208,13 +208,9 @@ void ShardState::early_tick(size_t qi) {
   q.local->drain_all(shards, q.partials);
   Pipeline* p = &p_;
   const ShardId me = id();
-  for (uint32_t s = 0; s < shards; ++s) {
-    if (!q.partials[s].empty())
-      shard_.submit_to(ShardId(s), [p, qi, me, b = std::move(q.partials[s])]() mutable {
-        p->local().on_partials(qi, me, std::move(b));
-      });
-    shard_.submit_to(ShardId(s), [p, qi, me] { p->local().on_early_tick(qi, me); });
-  }
+  send_partials_then(qi, [p, qi, me](ShardId) -> shard::Task {
+    return [p, qi, me] { p->local().on_early_tick(qi, me); };
+  });
 }
 
 void ShardState::on_early_tick(size_t qi, ShardId from) {
@@ -656,19 +652,26 @@ void ShardState::ship(size_t qi, TimestampMs wm, bool idle) {
   }
   Pipeline* p = &p_;
   const ShardId from = id();
-  // Partials first, then the watermark, on the same FIFO channel: an owner that sees the
-  // watermark has every partial it covers (semantics §3.2, in-band watermarks).
-  for (uint32_t s = 0; s < n; ++s) {
-    if (!q.partials[s].empty())
-      shard_.submit_to(ShardId(s), [p, qi, from, b = std::move(q.partials[s])]() mutable {
-        p->local().on_partials(qi, from, std::move(b));
-      });
-    shard_.submit_to(ShardId(s), [p, qi, from, wm, idle] {
-      p->local().on_upstream_watermark(qi, from, wm, idle);
-    });
-  }
+  // Partials first, then the watermark: an owner that sees the watermark has every partial
+  // it covers (semantics §3.2, in-band watermarks).
+  send_partials_then(qi, [p, qi, from, wm, idle](ShardId) -> shard::Task {
+    return [p, qi, from, wm, idle] { p->local().on_upstream_watermark(qi, from, wm, idle); };
+  });
   q.sent_wm = wm;
   q.sent_idle = idle;
+}
+
+void ShardState::send_partials_then(size_t qi, const std::function<shard::Task(ShardId)>& marker) {
+  auto& q = queries_[qi];
+  Pipeline* p = &p_;
+  const ShardId me = id();
+  for (uint32_t s = 0; s < p_.shard_count(); ++s) {
+    if (!q.partials[s].empty())
+      shard_.submit_to(ShardId(s), [p, qi, me, b = std::move(q.partials[s])]() mutable {
+        p->local().on_partials(qi, me, std::move(b));
+      });
+    shard_.submit_to(ShardId(s), marker(ShardId(s)));
+  }
 }
 
 void ShardState::on_partials(size_t qi, ShardId from, query::PartialBatch batch) {

@@ -4,6 +4,7 @@
 // group keys it owns), and the sinks it owns. Owned by that shard; only its thread touches it.
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -212,6 +213,9 @@ class ShardState {
                           const config::TopicConfig& topic);
   bool poll_query(size_t qi);
   void ship(size_t qi, TimestampMs wm, bool idle);
+  // Sends the query's drained partials (q.partials) to their owners, each followed on the same
+  // FIFO channel by `marker(owner)`: the owner that runs the marker has every partial before it.
+  void send_partials_then(size_t qi, const std::function<shard::Task(ShardId owner)>& marker);
   // idle_progress: wallclock(D) (semantics §3.3): while every partition of the query, on
   // every shard, is idle, the watermark `wm` becomes max(wm, now - D), journaled before it is
   // used. Replaying, the next journaled step instead, once the readers stand where it was
