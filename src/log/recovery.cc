@@ -166,7 +166,6 @@ Status PartitionLog::recover() {
     FRESHET_TRY(fs_.fdatasync(segments_.back()->log->fd.get()));
   durable_end_ = end_;
   sync_requested_ = end_;
-  if (!failed()) maybe_prefault(*segments_.back());  // start ahead of the first append
   return ok();
 }
 
@@ -340,7 +339,6 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
   s.last_append_ms = mtime_ms(s.log->fd.get());
   if (last) {
     s.first_append_ms = s.used > 0 ? now() : 0;
-    s.prefault_requested = s.used;
   }
 
   const bool rebuilt = trusted != written || s.entries != written;

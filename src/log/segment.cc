@@ -14,22 +14,8 @@
 #include "freshet/log/segment_preparer.h"
 #include "segment.h"
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
 namespace freshet::log {
 namespace {
-
-constexpr size_t kPrefaultChunk = 8u << 20;
-
-size_t page_size() {
-  static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  return page;
-}
 
 std::string prepared_path(const std::string& dir, std::string_view suffix) {
   return fmt::format("{}/{}{}{}", dir, kPreparedStem, suffix, kTempSuffix);
@@ -68,27 +54,6 @@ Result<std::shared_ptr<MappedFile>> open_mapped(io::FileSystem& fs, const std::s
     return tl::unexpected(std::move(st).error());
   }
   return f;
-}
-
-void prefault(const io::MappedRegion& map, size_t offset, size_t len, bool write) {
-  if (!map || offset >= map.size()) return;
-  const size_t start = offset / page_size() * page_size();
-  len = std::min(len + (offset - start), map.size() - start);
-  // A write-populate makes appends plain memcpy (measured 30 GB/s, against 4.4 GB/s when each
-  // page's first store takes a write-protect fault and 0.8 GB/s unpopulated), but it dirties
-  // every page: the next fdatasync then writes the zeros ahead of the data too (103 ms instead
-  // of 1.5 ms for a 256 MiB file), and on ext4 it is slow under load (0.35-5 GB/s, against
-  // 2.5-16 GB/s for a read-populate). So only `write` callers write-populate; the log uses
-  // read-populate, and after each writeback the kernel write-protects the pages again anyway.
-  if (::madvise(map.data() + start, len, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ) != 0) {
-    // Kernels before 5.14 (EINVAL): touch one byte per page instead (read: a store here
-    // would race with the appender).
-    if (errno != EINVAL) return;
-    for (size_t off = 0; off < len; off += page_size()) {
-      volatile const std::byte* p = map.data() + start + off;
-      (void)*p;
-    }
-  }
 }
 
 void protect_read_only(const io::MappedRegion& map) {
@@ -142,8 +107,6 @@ Status PartitionLog::roll() {
     s->log = std::move(p->log);
     s->index = std::move(p->index);
     s->timeindex = std::move(p->timeindex);
-    // The preparer populated the head; the appender's chunks take it from there.
-    s->prefault_requested = std::min(s->capacity(), options_.prefault_ahead_bytes);
     dir_unsynced_ = true;
     next = std::move(s);
     ++stats_.rolls_prepared;
@@ -206,17 +169,12 @@ void PartitionLog::maybe_prepare_next(Segment& active) {
   const size_t cap = index_capacity(options_.segment_bytes, options_.index_interval_bytes);
   jobs_->begin();
   options_.preparer->submit(
-      [slot, fs = &fs_, dir = dir_, bytes = options_.segment_bytes, cap, jobs = jobs_,
-       ahead = options_.prefault_ahead_bytes] {
+      [slot, fs = &fs_, dir = dir_, bytes = options_.segment_bytes, cap, jobs = jobs_] {
         auto make = [&](std::string_view suffix, uint64_t size,
                         std::shared_ptr<MappedFile>& out) -> Status {
           // O_TRUNC: a leftover from a crash is garbage, and its blocks are released first.
           FRESHET_ASSIGN_OR_RETURN(out,
                                    open_mapped(*fs, prepared_path(dir, suffix), size, true, false));
-          // Only the head: the appender pre-faults the rest in chunks ahead of itself, so a
-          // segment that is never filled (the last one, or one rolled by age) costs no more
-          // than it uses.
-          prefault(out->map, 0, std::min<size_t>(out->map.size(), ahead), /*write=*/false);
           return ok();
         };
         Status st = make(kLogSuffix, bytes, slot->log);
@@ -228,29 +186,6 @@ void PartitionLog::maybe_prepare_next(Segment& active) {
         jobs->end();
       },
       /*urgent=*/true);
-}
-
-void PartitionLog::maybe_prefault(Segment& active) {
-  if (options_.preparer == nullptr) return;
-  const size_t cap = active.capacity();
-  if (active.prefault_requested >= cap ||
-      active.used + options_.prefault_ahead_bytes <= active.prefault_requested ||
-      active.prefault_busy->load(std::memory_order_acquire))
-    return;
-  // Skip what the appender has already written through (and faulted) itself.
-  const size_t from = std::max(active.prefault_requested, active.used);
-  const size_t to =
-      std::min(cap, std::max(from + kPrefaultChunk, active.used + options_.prefault_ahead_bytes));
-  active.prefault_requested = to;
-  active.prefault_busy->store(true, std::memory_order_relaxed);
-  ++stats_.prefault_chunks;
-  jobs_->begin();
-  options_.preparer->submit(
-      [file = active.log, busy = active.prefault_busy, from, to, jobs = jobs_] {
-        prefault(file->map, from, to - from, /*write=*/false);
-        busy->store(false, std::memory_order_release);
-        jobs->end();
-      });
 }
 
 }  // namespace freshet::log

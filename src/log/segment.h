@@ -46,11 +46,6 @@ struct Segment {
   TimestampMs max_ts = kMinTimestamp;  // largest maxTimestamp of its batches
   TimestampMs first_append_ms = 0;     // for roll by age; 0 = nothing appended yet
   TimestampMs last_append_ms = 0;      // for retention's future-skew clamp
-  size_t prefault_requested = 0;       // bytes of the mapping handed out for pre-faulting
-  // Set while a pre-fault chunk is queued or running: one at a time, so that an appender
-  // outrunning the kernel's page allocation does not pile stale chunks up in front of the
-  // next segment's preparation.
-  std::shared_ptr<std::atomic<bool>> prefault_busy = std::make_shared<std::atomic<bool>>(false);
   bool sealed = false;
 
   char* data() const { return reinterpret_cast<char*>(log->map.data()); }
@@ -102,10 +97,6 @@ struct JobTracker {
 // maps `size` bytes writable. `truncate` discards previous contents first.
 Result<std::shared_ptr<MappedFile>> open_mapped(io::FileSystem& fs, const std::string& path,
                                                 uint64_t size, bool truncate, bool exclusive);
-// Pre-faults [offset, offset + len) of a writable mapping (MADV_POPULATE_WRITE if `write`, else
-// MADV_POPULATE_READ; see segment.cc for the trade-off). Advisory: an error only means the
-// appender takes the faults itself.
-void prefault(const io::MappedRegion& map, size_t offset, size_t len, bool write);
 // Makes the mapping read-only (sealed segments); addresses stay the same.
 void protect_read_only(const io::MappedRegion& map);
 

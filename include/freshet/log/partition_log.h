@@ -61,8 +61,6 @@ struct PartitionOptions {
   // Where blocking segment work runs ahead of need (borrowed; must outlive the log). Null:
   // the next segment is created inline at roll time and nothing is pre-faulted.
   SegmentPreparer* preparer = nullptr;
-  // Pre-fault the active segment this far ahead of the write position, in chunks.
-  size_t prefault_ahead_bytes = 32u << 20;
   // The wall clock for append times (segment age, retention). Null: wall_clock_ms().
   std::function<TimestampMs()> clock;
 };
@@ -70,10 +68,9 @@ struct PartitionOptions {
 // What the appender and the preparer did; for tests, benches and metrics.
 struct PartitionStats {
   uint64_t rolls = 0;
-  uint64_t rolls_prepared = 0;   // the next segment was ready: rename and swap only
-  uint64_t rolls_inline = 0;     // it was not: created (unpopulated) on the caller's thread
-  uint64_t prefault_chunks = 0;  // pre-fault requests handed to the preparer
-  uint64_t index_rebuilds = 0;   // segments whose index was missing, short or stale at open
+  uint64_t rolls_prepared = 0;  // the next segment was ready: rename and swap only
+  uint64_t rolls_inline = 0;    // it was not: created (unpopulated) on the caller's thread
+  uint64_t index_rebuilds = 0;  // segments whose index was missing, short or stale at open
 };
 
 struct RetentionReport {
@@ -204,7 +201,6 @@ class PartitionLog {
   Status roll();
   Status seal(Segment& s);
   void maybe_prepare_next(Segment& active);
-  void maybe_prefault(Segment& active);
   void notify_durable();
   const Segment* segment_at(uint64_t absolute) const;
   size_t segment_for(Offset offset) const;  // index into segments_; requires offset >= start
