@@ -126,8 +126,7 @@ void ShardState::on_sink_barrier(size_t si, ShardId from, size_t side, uint64_t 
 
 void ShardState::snapshot_sink(size_t si) {
   auto& s = *sinks_[si];
-  if (s.topic && s.exactly_once && !s.topic_ended &&
-      std::all_of(s.inputs.begin(), s.inputs.end(), [](const auto& in) { return in.done; })) {
+  if (s.topic && s.exactly_once && !s.topic_ended && s.all_inputs_done()) {
     s.topic_ended = true;
     epoch_.ended_topics.push_back(p_.sinks()[si].config.topic);
   }
@@ -160,7 +159,7 @@ void ShardState::snapshot_sink(size_t si) {
   }
 }
 
-void ShardState::stage(size_t si, SinkFileKind kind, std::string_view line, bool flush) {
+void ShardState::stage(size_t si, SinkFileKind kind, std::string_view line) {
   auto& s = *sinks_[si];
   std::string& buf = s.staged[kind];
   const auto& info = p_.sinks()[si];
@@ -169,7 +168,7 @@ void ShardState::stage(size_t si, SinkFileKind kind, std::string_view line, bool
   else
     buf += line;
   buf += '\n';
-  if (flush || buf.size() >= kStageChunk) hand_over_staged(si);
+  if (buf.size() >= kStageChunk) hand_over_staged(si);
 }
 
 void ShardState::hand_over_staged(size_t si) {
@@ -388,12 +387,9 @@ Status ShardState::restore_sink(size_t si, ByteReader& r) {
   if (!r.ok())
     return make_error(ErrorCode::kCorruption, "sink `{}` state: truncated", info.config.name);
   // A topic sink that had published its last rows: its readers must end again.
-  if (s.topic &&
-      std::all_of(s.inputs.begin(), s.inputs.end(), [](const auto& in) { return in.done; })) {
+  if (s.topic && s.all_inputs_done()) {
     s.topic_ended = true;
-    Pipeline* p = &p_;
-    for (uint32_t k = 0; k < p_.shard_count(); ++k)
-      shard_.submit_to(ShardId(k), [p, t = info.config.topic] { p->local().end_topic(t); });
+    end_topic_everywhere(info.config.topic);
   }
   return ok();
 }

@@ -3,6 +3,7 @@
 // its part of every query (the local aggregation of its partitions, and the merge of the
 // group keys it owns), and the sinks it owns. Owned by that shard; only its thread touches it.
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -103,6 +104,9 @@ struct SinkShard {
     bool done = false;
   };
   std::vector<Input> inputs;
+  bool all_inputs_done() const {
+    return std::all_of(inputs.begin(), inputs.end(), [](const Input& in) { return in.done; });
+  }
   struct Pending {
     query::FiredRow row;
     size_t input;
@@ -116,6 +120,7 @@ struct SinkShard {
   bool topic = false;
   bool topic_ended = false;  // every input done: the topic's readers were (or will be) told
   std::unique_ptr<sources::LineBatcher> batcher;
+  std::string topic_lines;  // released rows for the batcher, one feed per release
   uint64_t epoch = 1;
   std::string staged[3];
   // Channels per shard (see sink_channel()): its reading side (stateless rows, late and
@@ -240,7 +245,12 @@ class ShardState {
   void report_counters();
   log::PartitionLog* partition(const std::string& topic, int32_t p);
   // Exactly-once sinks: rows of the current epoch towards the checkpoint worker.
-  void stage(size_t si, SinkFileKind kind, std::string_view line, bool flush);
+  void stage(size_t si, SinkFileKind kind, std::string_view line);
+  // One released row, by the sink's delivery (staged, into the topic, or to the live file);
+  // flush_rows() hands on what a release wrote.
+  void write_row(size_t si, std::string_view line);
+  void flush_rows(size_t si);
+  void end_topic_everywhere(const std::string& topic);
   void hand_over_staged(size_t si);
   EpochWork& work(uint64_t epoch);
   void maybe_finish_epoch();

@@ -1,0 +1,263 @@
+// The sink side of a shard: rows and rejected records arriving from the query owners and
+// readers, released in a fixed order once every owner has passed them, and written by the
+// sink's delivery (io_uring writes to a live file, staging for exactly-once, or a topic).
+
+#include <fcntl.h>
+
+#include <algorithm>
+
+#include "freshet/base/json.h"
+#include "freshet/base/time.h"
+#include "freshet/sources/source_position.h"
+#include "shard_state.h"
+
+namespace freshet::server {
+
+void ShardState::on_rows(size_t si, size_t input, ShardId from, size_t side, bool idle,
+                         std::vector<query::FiredRow> rows, TimestampMs wm) {
+  auto& s = *sinks_[si];
+  if (const size_t ch = sink_channel(from, side, s.inputs.size()); s.align.holds(ch)) {
+    s.align.hold(ch, [this, si, input, from, side, idle, r = std::move(rows), wm]() mutable {
+      on_rows(si, input, from, side, idle, std::move(r), wm);
+    });
+    return;
+  }
+  // Early rows (emit: early) are updates of open windows: out at once, in arrival order; the
+  // window's final row follows when the watermark passes it.
+  bool early = false;
+  for (auto& r : rows) {
+    if (r.kind == query::FiredRow::Kind::kEarly) {
+      early = true;
+      write_row(si, r.line);
+    } else {
+      s.buffered.push_back({std::move(r), input});
+    }
+  }
+  if (early) flush_rows(si);
+  auto& in = s.inputs[input];
+  in.wm = in.owners.update(from.value(), wm, idle);
+  release(si);
+  if (in.wm == kMaxTimestamp && !in.done) {
+    in.done = true;
+    p_.input_done();
+    const bool all = s.all_inputs_done();
+    if (s.topic && all && !s.exactly_once && !s.topic_ended) {
+      // Every row is appended (or on its way, ahead of this on the same channels).
+      s.topic_ended = true;
+      end_topic_everywhere(p_.sinks()[si].config.topic);
+    } else if (s.topic && all && s.exactly_once) {
+      // The last rows reach the topic at the next commit: take it now, not an interval later.
+      Pipeline* p = &p_;
+      shard_.submit_to(ShardId(0), [p] { p->coordinator().request_early(); });
+    }
+  }
+}
+
+void ShardState::release(size_t si) {
+  auto& s = *sinks_[si];
+  TimestampMs combined = kMaxTimestamp;
+  for (const auto& in : s.inputs) combined = std::min(combined, in.wm);
+  // At shutdown without checkpoints, what the sink holds is written out: nothing would
+  // restore it. With checkpoints it is part of the saved state and waits for its watermark.
+  const bool force = shutting_down_ && !p_.checkpointing();
+  if (combined <= s.released_wm && !force) return;
+  // Every owner has fired all windows ending at or before the combined watermark, so these
+  // rows are complete; writing them in one fixed order makes the file independent of the
+  // shard count and of timing.
+  auto ready = std::partition(
+      s.buffered.begin(), s.buffered.end(),
+      [&](const SinkShard::Pending& r) { return !(force || r.row.window_end - 1 <= combined); });
+  std::sort(ready, s.buffered.end(), [](const SinkShard::Pending& a, const SinkShard::Pending& b) {
+    if (a.row.window_end != b.row.window_end) return a.row.window_end < b.row.window_end;
+    if (a.input != b.input) return a.input < b.input;
+    if (a.row.window_start != b.row.window_start) return a.row.window_start < b.row.window_start;
+    if (a.row.sort_key != b.row.sort_key) return a.row.sort_key < b.row.sort_key;
+    if (a.row.version != b.row.version) return a.row.version < b.row.version;
+    // Rows of stateless queries share an event time and have no key: their text decides,
+    // so the file does not depend on which shard delivered first.
+    return a.row.line < b.row.line;
+  });
+  for (auto it = ready; it != s.buffered.end(); ++it) write_row(si, it->row.line);
+  s.buffered.erase(ready, s.buffered.end());
+  s.released_wm = std::max(s.released_wm, combined);
+  flush_rows(si);
+}
+
+void ShardState::write_row(size_t si, std::string_view line) {
+  auto& s = *sinks_[si];
+  if (s.exactly_once) {
+    stage(si, kMainFile, line);
+  } else if (s.topic) {
+    (s.topic_lines += line) += '\n';
+  } else {
+    s.main.file->add_row(line);
+  }
+}
+
+void ShardState::flush_rows(size_t si) {
+  auto& s = *sinks_[si];
+  // Staged rows wait for a full chunk or the barrier: nobody sees them before the commit.
+  if (s.exactly_once) return;
+  if (!s.topic) {
+    pump(s.main);
+    return;
+  }
+  if (s.topic_lines.empty()) return;
+  s.batcher->feed(s.topic_lines, wall_clock_ms());
+  s.batcher->flush();
+  s.topic_lines.clear();
+}
+
+void ShardState::end_topic_everywhere(const std::string& topic) {
+  Pipeline* p = &p_;
+  for (uint32_t k = 0; k < p_.shard_count(); ++k)
+    shard_.submit_to(ShardId(k), [p, topic] { p->local().end_topic(topic); });
+}
+
+void ShardState::pump(FileWriter& w) {
+  if (!w.file || w.in_flight || stopped_) return;
+  if (auto next = w.file->next_write()) {
+    w.in_flight = true;
+    shard_.ring().write(next->fd, next->data, static_cast<unsigned>(next->len), next->offset, &w);
+  }
+}
+
+void FileWriter::complete(int32_t res, uint32_t) {
+  in_flight = false;
+  if (auto st = file->write_done(res, wall_clock_ms()); !st) {
+    // The rows stay queued in the sink; stopping keeps them from being silently stuck.
+    owner->fail(fmt::format("sink {}: {}", file->path(), st.error().message));
+    return;
+  }
+  owner->pump(*this);
+}
+
+void ShardState::on_reject(size_t qi, const query::RejectedRecord& r) {
+  auto& q = queries_[qi];
+  const auto& info = p_.queries()[qi];
+  if (info.outputs.empty()) return;  // counted, and nowhere to write
+  const std::string_view record = q.values[r.index];
+  std::string line = fmt::format("{{\"query\":\"{}\",\"reason\":", info.name);
+  append_json_string(line, r.reason);
+  if (r.kind == query::RejectedRecord::Kind::kLate) {
+    if (p_.config().queries.at(info.name).late == config::LatePolicy::kDrop) return;
+    fmt::format_to(std::back_inserter(line),
+                   ",\"event_time\":\"{}\",\"watermark\":\"{}\",\"record\":",
+                   format_rfc3339_ms(r.event_time), format_rfc3339_ms(r.watermark));
+    line += record;  // late records are valid JSON: they were read
+    line += '}';
+    q.late_rows.push_back(std::move(line));
+  } else {
+    // A malformed record may not be JSON at all: keep it as a string, byte for byte.
+    line += ",\"record\":";
+    append_json_string(line, record);
+    line += '}';
+    q.dead_rows.push_back(std::move(line));
+  }
+}
+
+void ShardState::send_rejects(size_t qi) {
+  auto& q = queries_[qi];
+  if (q.late_rows.empty() && q.dead_rows.empty()) return;
+  const auto& info = p_.queries()[qi];
+  Pipeline* p = &p_;
+  for (size_t o = 0; o < info.outputs.size(); ++o) {
+    const size_t si = info.outputs[o].first;
+    const bool last = o + 1 == info.outputs.size();
+    auto late = last ? std::move(q.late_rows) : q.late_rows;
+    auto dead = last ? std::move(q.dead_rows) : q.dead_rows;
+    shard_.submit_to(p_.sinks()[si].owner,
+                     [p, si, me = id(), late = std::move(late), dead = std::move(dead)]() mutable {
+                       p->local().on_rejects(si, me, std::move(late), std::move(dead));
+                     });
+  }
+  q.late_rows.clear();
+  q.dead_rows.clear();
+}
+
+void ShardState::on_rejects(size_t si, ShardId from, std::vector<std::string> late,
+                            std::vector<std::string> dead) {
+  auto& s = *sinks_[si];
+  if (const size_t ch = sink_channel(from, 0, s.inputs.size()); s.align.holds(ch)) {
+    s.align.hold(ch, [this, si, from, l = std::move(late), d = std::move(dead)]() mutable {
+      on_rejects(si, from, std::move(l), std::move(d));
+    });
+    return;
+  }
+  if (s.exactly_once) {
+    for (const auto& r : late) stage(si, kLateFile, r);
+    for (const auto& r : dead) stage(si, kDeadFile, r);
+    return;
+  }
+  auto write = [&](std::unique_ptr<FileWriter>& w, std::string_view kind,
+                   std::vector<std::string>& rows) {
+    if (rows.empty()) return;
+    if (!w) {
+      sinks::FileSinkOptions fo;
+      fo.name = fmt::format("{}.{}", p_.sinks()[si].config.name, kind);
+      fo.path = sink_file_path(p_.sinks()[si].config.path, kind == "late" ? kLateFile : kDeadFile);
+      fo.truncate = p_.options().reset || p_.options().replay_journal;
+      auto file = sinks::FileSink::open(p_.fs(), fo);
+      if (!file) {
+        p_.fail(fmt::format("sink {}: {}", fo.name, file.error().message));
+        return;
+      }
+      w = std::make_unique<FileWriter>();
+      w->file = std::move(*file);
+      w->owner = this;
+    }
+    for (const auto& r : rows) w->file->add_row(r);
+    pump(*w);
+  };
+  write(s.late, "late", late);
+  write(s.dead, "dead", dead);
+}
+
+Status ShardState::publish_topic_rows(const checkpoint::SinkFileEntry& e) {
+  if (e.staging_length == 0) return ok();
+  const auto it = std::find_if(p_.sinks().begin(), p_.sinks().end(),
+                               [&](const SinkInfo& s) { return s.config.name == e.sink; });
+  if (it == p_.sinks().end()) return ok();
+  const auto& topic = e.live_path;
+  const auto& tc = p_.config().topics.at(topic);
+  const std::string source = fmt::format("sink.{}", e.sink);
+  // What each owned partition holds of this epoch already: its batches carry their line
+  // position in the epoch's staging file, like a file source's. Later epochs cannot be
+  // there: an epoch publishes only after it commits.
+  std::vector<uint64_t> holds(static_cast<size_t>(tc.partitions), 0);
+  bool any = false;
+  for (int32_t part = 0; part < tc.partitions; ++part) {
+    auto* log = partition(topic, part);
+    if (log == nullptr) continue;
+    any = true;
+    FRESHET_ASSIGN_OR_RETURN(auto last, sources::last_source_position(*log, source));
+    if (!last) continue;
+    auto pos = sources::FilePosition::decode(*last);
+    if (pos && pos->path == e.staging_path) holds[static_cast<size_t>(part)] = pos->line;
+  }
+  if (!any) return ok();
+  FRESHET_ASSIGN_OR_RETURN(auto fd, p_.fs().open(e.staging_path, O_RDONLY));
+  std::string bytes(e.staging_length, '\0');
+  FRESHET_ASSIGN_OR_RETURN(size_t got, p_.fs().pread(fd.get(), bytes.data(), bytes.size(), 0));
+  if (got != bytes.size())
+    return make_error(ErrorCode::kCorruption, "{}: {} bytes staged, {} found", e.staging_path,
+                      e.staging_length, got);
+  Status failed = ok();
+  sources::LineBatcher batcher(it->config.key_field.empty() ? tc.key_field : it->config.key_field,
+                               tc.partitions, [&](int32_t part, std::string&& batch, uint32_t) {
+                                 auto* log = partition(topic, part);
+                                 if (log == nullptr || !failed) return;
+                                 if (auto r = log->append(batch); !r)
+                                   failed = tl::unexpected(r.error());
+                               });
+  batcher.track_positions(source, e.staging_path, 0);
+  batcher.begin_file(e.staging_path, 0);
+  batcher.resume_at(0, std::move(holds));
+  const TimestampMs now = wall_clock_ms();
+  batcher.feed(bytes, now);
+  batcher.end_of_file(now);
+  batcher.flush();
+  return failed;
+}
+
+}  // namespace freshet::server
