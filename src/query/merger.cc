@@ -23,8 +23,8 @@ class WindowMerger::Impl {
  public:
   virtual ~Impl() = default;
   virtual void merge(PartialBatch&& batch) = 0;
-  virtual void fire(TimestampMs watermark, std::vector<FiredRow>& out) = 0;
-  virtual void fire_early(std::vector<FiredRow>& out) = 0;
+  virtual void fire(TimestampMs watermark, FiredRows& out) = 0;
+  virtual void fire_early(FiredRows& out) = 0;
   virtual size_t open_windows() const = 0;
   // See WindowMerger::snapshot; the image format is src/query/snapshot_format.h.
   virtual void snapshot(std::string& out) const = 0;
@@ -38,15 +38,6 @@ namespace {
 uint16_t aggs_per_entry(const PlanSpec& spec) {
   FRESHET_ASSERT(spec.aggs.size() <= UINT16_MAX, "too many aggregates for a state snapshot");
   return static_cast<uint16_t>(spec.aggs.size());
-}
-
-void sort_rows(std::vector<FiredRow>& out, size_t from) {
-  std::sort(out.begin() + static_cast<ptrdiff_t>(from), out.end(),
-            [](const FiredRow& a, const FiredRow& b) {
-              if (a.window_end != b.window_end) return a.window_end < b.window_end;
-              if (a.window_start != b.window_start) return a.window_start < b.window_start;
-              return a.sort_key < b.sort_key;
-            });
 }
 
 // Pane windows. Panes live until every window containing them is cleaned up; a window's
@@ -81,7 +72,7 @@ class PaneMerger final : public WindowMerger::Impl {
     batch.clear();
   }
 
-  void fire(TimestampMs watermark, std::vector<FiredRow>& out) override {
+  void fire(TimestampMs watermark, FiredRows& out) override {
     watermark = std::max(watermark, fired_);  // never regress; same watermark: late updates only
     const size_t from = out.size();
     // Main firings: windows with fired_ < end - 1 <= watermark, from the panes present.
@@ -109,10 +100,10 @@ class PaneMerger final : public WindowMerger::Impl {
     while (!changed_.empty() && w_.last_end(changed_.begin()->first) - 1 <= watermark)
       changed_.erase(changed_.begin());
     fired_ = watermark;
-    sort_rows(out, from);
+    out.sort_from(from);
   }
 
-  void fire_early(std::vector<FiredRow>& out) override {
+  void fire_early(FiredRows& out) override {
     if (changed_.empty()) return;
     const size_t from = out.size();
     // A (window, key) changed iff the key changed in one of the window's panes; only windows
@@ -135,7 +126,7 @@ class PaneMerger final : public WindowMerger::Impl {
       }
     }
     changed_.clear();
-    sort_rows(out, from);
+    out.sort_from(from);
   }
 
   size_t open_windows() const override { return panes_.size(); }
@@ -284,22 +275,17 @@ class PaneMerger final : public WindowMerger::Impl {
 
   void emit(TimestampMs start, TimestampMs end, std::string_view key, const AggState* states,
             const ByteStore& store, uint32_t version, FiredRow::Kind kind,
-            std::vector<FiredRow>& out) {
+            FiredRows& out) {
     bool ok = row_.load(spec_, start, end, key, states, store);
     FRESHET_ASSERT(ok, "undecodable group key");
     if (!row_.having(spec_)) return;
-    FiredRow r;
-    r.window_start = start;
-    r.window_end = end;
-    r.sort_key = std::string(key);
-    r.version = version;
-    r.kind = kind;
-    row_.format(spec_, version, kind != FiredRow::Kind::kEarly, r.line);
-    out.push_back(std::move(r));
+    row_.format(spec_, version, kind != FiredRow::Kind::kEarly,
+                out.start_row(start, end, key, version, kind));
+    out.finish_row();
   }
 
   void fire_window(TimestampMs start, TimestampMs end, TimestampMs watermark,
-                   std::vector<FiredRow>& out) {
+                   FiredRows& out) {
     const AggTable* t = combine(start, end);
     if (t == nullptr) return;
     LateWindow* late = nullptr;
@@ -328,7 +314,7 @@ class PaneMerger final : public WindowMerger::Impl {
     return one_;
   }
 
-  void refire(TimestampMs start, TimestampMs end, LateWindow& late, std::vector<FiredRow>& out) {
+  void refire(TimestampMs start, TimestampMs end, LateWindow& late, FiredRows& out) {
     for (const std::string& key : late.dirty) {
       const AggTable& one = combine_key(start, end, key);
       auto [v, fresh] = late.versions.try_emplace(key, 0);
@@ -401,7 +387,7 @@ class SessionMerger final : public WindowMerger::Impl {
     batch.clear();
   }
 
-  void fire(TimestampMs watermark, std::vector<FiredRow>& out) override {
+  void fire(TimestampMs watermark, FiredRows& out) override {
     if (watermark < min_due_) return;
     const size_t from = out.size();
     TimestampMs next_due = kMaxTimestamp;
@@ -425,10 +411,10 @@ class SessionMerger final : public WindowMerger::Impl {
       }
     }
     min_due_ = next_due;
-    sort_rows(out, from);
+    out.sort_from(from);
   }
 
-  void fire_early(std::vector<FiredRow>& out) override {
+  void fire_early(FiredRows& out) override {
     if (changed_keys_.empty()) return;
     const size_t from = out.size();
     for (const std::string& key : changed_keys_) {
@@ -441,17 +427,12 @@ class SessionMerger final : public WindowMerger::Impl {
         bool ok = row_.load(spec_, s.start, s.end, key, s.states.data(), s.store);
         FRESHET_ASSERT(ok, "undecodable group key");
         if (!row_.having(spec_)) continue;
-        FiredRow r;
-        r.window_start = s.start;
-        r.window_end = s.end;
-        r.sort_key = key;
-        r.kind = FiredRow::Kind::kEarly;
-        row_.format(spec_, 0, false, r.line);
-        out.push_back(std::move(r));
+        row_.format(spec_, 0, false, out.start_row(s.start, s.end, key, 0, FiredRow::Kind::kEarly));
+        out.finish_row();
       }
     }
     changed_keys_.clear();
-    sort_rows(out, from);
+    out.sort_from(from);
   }
 
   size_t open_windows() const override {
@@ -549,7 +530,7 @@ class SessionMerger final : public WindowMerger::Impl {
     return saturating_add(s.end - 1, spec_.allowed_lateness);
   }
 
-  void emit(const std::string& key, Session& s, std::vector<FiredRow>& out) {
+  void emit(const std::string& key, Session& s, FiredRows& out) {
     const bool first = s.version < 0;
     s.version = first ? 0 : s.version + 1;
     s.dirty = false;
@@ -562,15 +543,11 @@ class SessionMerger final : public WindowMerger::Impl {
     bool ok = row_.load(spec_, s.start, s.end, key, s.states.data(), s.store);
     FRESHET_ASSERT(ok, "undecodable group key");
     if (!row_.having(spec_)) return;
-    FiredRow r;
-    r.window_start = s.start;
-    r.window_end = s.end;
-    r.sort_key = key;
-    r.version = static_cast<uint32_t>(s.version);
-    r.kind = first ? FiredRow::Kind::kFinal : FiredRow::Kind::kLateUpdate;
-    r.replaces = std::move(replaces);
-    row_.format(spec_, r.version, true, r.line);
-    out.push_back(std::move(r));
+    const auto version = static_cast<uint32_t>(s.version);
+    const auto kind = first ? FiredRow::Kind::kFinal : FiredRow::Kind::kLateUpdate;
+    row_.format(spec_, version, true, out.start_row(s.start, s.end, key, version, kind));
+    out.finish_row();
+    for (const auto& b : replaces) out.add_replaced(b);
   }
 
   std::shared_ptr<const Plan> plan_;
@@ -593,10 +570,10 @@ WindowMerger::WindowMerger(std::shared_ptr<const Plan> plan) {
 }
 WindowMerger::~WindowMerger() = default;
 void WindowMerger::merge(PartialBatch&& batch) { impl_->merge(std::move(batch)); }
-void WindowMerger::fire(TimestampMs watermark, std::vector<FiredRow>& out) {
+void WindowMerger::fire(TimestampMs watermark, FiredRows& out) {
   impl_->fire(watermark, out);
 }
-void WindowMerger::fire_early(std::vector<FiredRow>& out) { impl_->fire_early(out); }
+void WindowMerger::fire_early(FiredRows& out) { impl_->fire_early(out); }
 size_t WindowMerger::open_windows() const { return impl_->open_windows(); }
 void WindowMerger::snapshot(std::string& out) const { impl_->snapshot(out); }
 Status WindowMerger::restore(std::string_view image) {

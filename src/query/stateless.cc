@@ -14,7 +14,7 @@ class StatelessOperator::Impl {
   }
 
   BatchStats process(std::span<const std::string_view> records, size_t padding,
-                     std::vector<FiredRow>& out) {
+                     FiredRows& out) {
     BatchStats st;
     st.records = records.size();
     for (size_t i = 0; i < records.size(); ++i) {
@@ -41,16 +41,14 @@ class StatelessOperator::Impl {
         ++st.filtered_out;
         continue;
       }
-      FiredRow r;
-      r.window_start = ts;
-      r.window_end = ts + 1;
-      r.line.push_back('{');
+      std::string& line = out.start_row(ts, ts + 1, {}, 0, FiredRow::Kind::kFinal);
+      line.push_back('{');
       for (const OutputColumn& c : spec_.outputs) {
-        r.line += c.json_prefix;
-        append_value_json(r.line, reader_.eval_expr(c.index));
+        line += c.json_prefix;
+        append_value_json(line, reader_.eval_expr(c.index));
       }
-      r.line.push_back('}');
-      out.push_back(std::move(r));
+      line.push_back('}');
+      out.finish_row();
     }
     return st;
   }
@@ -76,7 +74,7 @@ StatelessOperator::~StatelessOperator() = default;
 
 StatelessOperator::BatchStats StatelessOperator::process(std::span<const std::string_view> values,
                                                          size_t readable_padding,
-                                                         std::vector<FiredRow>& out) {
+                                                         FiredRows& out) {
   return impl_->process(values, readable_padding, out);
 }
 

@@ -142,19 +142,24 @@ void ShardState::snapshot_sink(size_t si) {
     w.put<uint8_t>(in.done);
   }
   w.put<int64_t>(s.released_wm);
-  w.put<uint64_t>(s.buffered.size());
-  for (const auto& b : s.buffered) {
-    w.put<uint32_t>(static_cast<uint32_t>(b.input));
-    w.put<int64_t>(b.row.window_start);
-    w.put<int64_t>(b.row.window_end);
-    w.put_bytes(b.row.sort_key);
-    w.put_bytes(b.row.line);
-    w.put<uint32_t>(b.row.version);
-    w.put<uint8_t>(static_cast<uint8_t>(b.row.kind));
-    w.put<uint32_t>(static_cast<uint32_t>(b.row.replaces.size()));
-    for (const auto& [a, z] : b.row.replaces) {
-      w.put<int64_t>(a);
-      w.put<int64_t>(z);
+  uint64_t held = 0;
+  for (const auto& run : s.runs) held += run.rows.size() - run.next;
+  w.put<uint64_t>(held);
+  for (const auto& run : s.runs) {
+    for (size_t i = run.next; i < run.rows.size(); ++i) {
+      const query::FiredRow row = run.rows[i];
+      w.put<uint32_t>(static_cast<uint32_t>(run.input));
+      w.put<int64_t>(row.window_start);
+      w.put<int64_t>(row.window_end);
+      w.put_bytes(row.sort_key);
+      w.put_bytes(row.line);
+      w.put<uint32_t>(row.version);
+      w.put<uint8_t>(static_cast<uint8_t>(row.kind));
+      w.put<uint32_t>(static_cast<uint32_t>(row.replaces.size()));
+      for (const auto& [a, z] : row.replaces) {
+        w.put<int64_t>(a);
+        w.put<int64_t>(z);
+      }
     }
   }
 }
@@ -367,22 +372,32 @@ Status ShardState::restore_sink(size_t si, ByteReader& r) {
   const uint64_t rows = r.get<uint64_t>();
   if (!r.plausible(rows, 40))
     return make_error(ErrorCode::kCorruption, "sink `{}` state: bad row count", info.config.name);
+  // One run per input, sorted as release() expects.
+  std::vector<query::FiredRows> held(ni);
+  std::vector<query::FiredRow::Bounds> replaces;
   for (uint64_t k = 0; k < rows && r.ok(); ++k) {
-    SinkShard::Pending b;
-    b.input = r.get<uint32_t>();
-    b.row.window_start = r.get<int64_t>();
-    b.row.window_end = r.get<int64_t>();
-    b.row.sort_key = std::string(r.get_bytes());
-    b.row.line = std::string(r.get_bytes());
-    b.row.version = r.get<uint32_t>();
-    b.row.kind = static_cast<query::FiredRow::Kind>(r.get<uint8_t>());
+    const uint32_t input = r.get<uint32_t>();
+    query::FiredRow row;
+    row.window_start = r.get<int64_t>();
+    row.window_end = r.get<int64_t>();
+    row.sort_key = r.get_bytes();
+    row.line = r.get_bytes();
+    row.version = r.get<uint32_t>();
+    row.kind = static_cast<query::FiredRow::Kind>(r.get<uint8_t>());
     const uint32_t nr = r.get<uint32_t>();
     if (!r.plausible(nr, 16)) break;
+    replaces.clear();
     for (uint32_t j = 0; j < nr; ++j) {
       const TimestampMs a = r.get<int64_t>();
-      b.row.replaces.emplace_back(a, r.get<int64_t>());
+      replaces.emplace_back(a, r.get<int64_t>());
     }
-    if (b.input < ni && keep[b.input]) s.buffered.push_back(std::move(b));
+    row.replaces = replaces;
+    if (input < ni && keep[input]) held[input].push(row);
+  }
+  for (uint32_t i = 0; i < ni; ++i) {
+    if (held[i].empty()) continue;
+    held[i].sort_from(0);
+    s.runs.push_back({std::move(held[i]), i, 0});
   }
   if (!r.ok())
     return make_error(ErrorCode::kCorruption, "sink `{}` state: truncated", info.config.name);

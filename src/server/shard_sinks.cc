@@ -14,7 +14,7 @@
 namespace freshet::server {
 
 void ShardState::on_rows(size_t si, size_t input, ShardId from, size_t side, bool idle,
-                         std::vector<query::FiredRow> rows, TimestampMs wm) {
+                         query::FiredRows rows, TimestampMs wm) {
   auto& s = *sinks_[si];
   if (const size_t ch = sink_channel(from, side, s.inputs.size()); s.align.holds(ch)) {
     s.align.hold(ch, [this, si, input, from, side, idle, r = std::move(rows), wm]() mutable {
@@ -23,17 +23,14 @@ void ShardState::on_rows(size_t si, size_t input, ShardId from, size_t side, boo
     return;
   }
   // Early rows (emit: early) are updates of open windows: out at once, in arrival order; the
-  // window's final row follows when the watermark passes it.
-  bool early = false;
-  for (auto& r : rows) {
-    if (r.kind == query::FiredRow::Kind::kEarly) {
-      early = true;
-      write_row(si, r.line);
-    } else {
-      s.buffered.push_back({std::move(r), input});
-    }
+  // window's final row follows when the watermark passes it. A batch holds early rows only
+  // (fire_early) or none (fire).
+  if (!rows.empty() && rows[0].kind == query::FiredRow::Kind::kEarly) {
+    for (const query::FiredRow r : rows) write_row(si, r.line);
+    flush_rows(si);
+  } else if (!rows.empty()) {
+    s.runs.push_back({std::move(rows), input, 0});
   }
-  if (early) flush_rows(si);
   auto& in = s.inputs[input];
   in.wm = in.owners.update(from.value(), wm, idle);
   release(si);
@@ -63,22 +60,31 @@ void ShardState::release(size_t si) {
   if (combined <= s.released_wm && !force) return;
   // Every owner has fired all windows ending at or before the combined watermark, so these
   // rows are complete; writing them in one fixed order makes the file independent of the
-  // shard count and of timing.
-  auto ready = std::partition(
-      s.buffered.begin(), s.buffered.end(),
-      [&](const SinkShard::Pending& r) { return !(force || r.row.window_end - 1 <= combined); });
-  std::sort(ready, s.buffered.end(), [](const SinkShard::Pending& a, const SinkShard::Pending& b) {
-    if (a.row.window_end != b.row.window_end) return a.row.window_end < b.row.window_end;
-    if (a.input != b.input) return a.input < b.input;
-    if (a.row.window_start != b.row.window_start) return a.row.window_start < b.row.window_start;
-    if (a.row.sort_key != b.row.sort_key) return a.row.sort_key < b.row.sort_key;
-    if (a.row.version != b.row.version) return a.row.version < b.row.version;
-    // Rows of stateless queries share an event time and have no key: their text decides,
-    // so the file does not depend on which shard delivered first.
-    return a.row.line < b.row.line;
-  });
-  for (auto it = ready; it != s.buffered.end(); ++it) write_row(si, it->row.line);
-  s.buffered.erase(ready, s.buffered.end());
+  // shard count and of timing. Each run is sorted, so what is ready is a prefix of it.
+  std::vector<RowRef>& ready = release_scratch_;
+  ready.clear();
+  size_t runs_with_rows = 0;
+  for (uint32_t k = 0; k < s.runs.size(); ++k) {
+    auto& run = s.runs[k];
+    const size_t first = run.next;
+    while (run.next < run.rows.size() && (force || run.rows[run.next].window_end - 1 <= combined))
+      ready.push_back({k, static_cast<uint32_t>(run.next++)});
+    runs_with_rows += run.next > first;
+  }
+  // Rows of several runs interleave: order them by (row time, input, window, key, version,
+  // text). One run (a single owner, or one fire) is in order already.
+  auto before = [&s](const RowRef& a, const RowRef& b) {
+    const auto& ra = s.runs[a.run];
+    const auto& rb = s.runs[b.run];
+    const query::FiredRow x = ra.rows[a.row], y = rb.rows[b.row];
+    if (x.window_end != y.window_end) return x.window_end < y.window_end;
+    if (ra.input != rb.input) return ra.input < rb.input;
+    return query::row_before(x, y);
+  };
+  if (runs_with_rows > 1 && !std::is_sorted(ready.begin(), ready.end(), before))
+    std::sort(ready.begin(), ready.end(), before);
+  for (const RowRef& r : ready) write_row(si, s.runs[r.run].rows[r.row].line);
+  std::erase_if(s.runs, [](const SinkShard::Run& run) { return run.next == run.rows.size(); });
   s.released_wm = std::max(s.released_wm, combined);
   flush_rows(si);
 }

@@ -71,7 +71,7 @@ struct QueryShard {
   TimestampMs merged_wm = kMinTimestamp;
   std::vector<std::string_view> values;           // reused batch of record values
   std::vector<query::PartialBatch> partials;      // reused drain output
-  std::vector<query::FiredRow> fired;             // reused fire output
+  query::FiredRows fired;                         // fire output, sent as one batch
   std::vector<std::string> late_rows, dead_rows;  // rejected records of the current poll
   BarrierAligner align;                           // owner side: one channel per reading shard
   uint32_t early_ticks = 0;  // owner side, emit: early: ticks heard since the last early fire
@@ -107,11 +107,14 @@ struct SinkShard {
   bool all_inputs_done() const {
     return std::all_of(inputs.begin(), inputs.end(), [](const Input& in) { return in.done; });
   }
-  struct Pending {
-    query::FiredRow row;
-    size_t input;
+  // Rows received and not released yet: each batch as an owner sent it, sorted by
+  // query::row_before, released from `next` on.
+  struct Run {
+    query::FiredRows rows;
+    size_t input = 0;
+    size_t next = 0;
   };
-  std::vector<Pending> buffered;
+  std::vector<Run> runs;
   TimestampMs released_wm = kMinTimestamp;
   // Exactly-once: rows go to the checkpoint worker's staging files of `epoch`, never straight
   // to the live file; `staged` holds what was not handed over yet, by SinkFileKind.
@@ -165,7 +168,7 @@ class ShardState {
   void on_upstream_watermark(size_t query, ShardId from, TimestampMs wm, bool idle);
   // `side` is 0 for rows of a stateless query, 1 + input for rows a merger fired.
   void on_rows(size_t sink, size_t input, ShardId from, size_t side, bool idle,
-               std::vector<query::FiredRow> rows, TimestampMs wm);
+               query::FiredRows rows, TimestampMs wm);
 
   // Checkpoints (shard_checkpoint.cc). The coordinator starts epoch n on every shard; the
   // barriers then travel in-band behind the data they close.
@@ -235,7 +238,7 @@ class ShardState {
   TimestampMs shard_watermark(QueryShard& q, const QueryInfo& info, TimestampMs now, bool& idle);
   // Sends rows fired (or projected) on this shard, and this shard's watermark for them, to
   // every sink the query feeds.
-  void send_rows(size_t qi, std::vector<query::FiredRow>& rows, TimestampMs wm, bool idle,
+  void send_rows(size_t qi, query::FiredRows& rows, TimestampMs wm, bool idle,
                  bool from_owner);
   void on_reject(size_t qi, const query::RejectedRecord& r);
   void send_rejects(size_t qi);
@@ -285,6 +288,12 @@ class ShardState {
   std::map<std::string, int> ended_sources_;
   std::vector<QueryShard> queries_;
   std::vector<std::unique_ptr<SinkShard>> sinks_;  // by sink index; null if not owned
+  // release(): the rows ready to write, as (index in SinkShard::runs, row in that run).
+  struct RowRef {
+    uint32_t run;
+    uint32_t row;
+  };
+  std::vector<RowRef> release_scratch_;
   // Drives every owned partition's fsync policy; a failed fsync fails the pipeline.
   std::unique_ptr<log::Flusher> flusher_;
   EpochWork epoch_;

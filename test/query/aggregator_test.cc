@@ -149,7 +149,7 @@ TEST_CASE("WHERE filters on numbers, strings and booleans") {
   agg.drain(kMaxTimestamp, 1, parts);
   WindowMerger m(plan);
   m.merge(std::move(parts[0]));
-  std::vector<FiredRow> rows;
+  FiredRows rows;
   m.fire(kMaxTimestamp, rows);
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].line == R"({"n":2})");

@@ -61,13 +61,10 @@ std::vector<std::string> make_stream(uint64_t seed, size_t n) {
   return out;
 }
 
-std::vector<std::string> sorted_lines(std::vector<FiredRow>& rows) {
-  std::sort(rows.begin(), rows.end(), [](const FiredRow& a, const FiredRow& b) {
-    return std::tie(a.window_end, a.window_start, a.sort_key) <
-           std::tie(b.window_end, b.window_start, b.sort_key);
-  });
+std::vector<std::string> sorted_lines(FiredRows& rows) {
+  rows.sort_from(0);
   std::vector<std::string> lines;
-  for (auto& r : rows) lines.push_back(r.line);
+  for (const FiredRow r : rows) lines.emplace_back(r.line);
   return lines;
 }
 
@@ -87,7 +84,7 @@ std::vector<std::string> run_sharded(const std::shared_ptr<const Plan>& plan,
   }
   std::vector<size_t> pos(partitions, 0);
   std::vector<TimestampMs> max_ts(partitions, kMinTimestamp);
-  std::vector<FiredRow> rows;
+  FiredRows rows;
   std::vector<PartialBatch> in_flight;
   auto exchange = [&](TimestampMs wm) {
     for (auto& a : aggs) {

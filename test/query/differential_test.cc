@@ -276,9 +276,9 @@ RefResult run_engine(const std::shared_ptr<const Plan>& plan, const std::vector<
     for (size_t k = 0; k < order.size(); ++k) order[k] = k;
     std::shuffle(order.begin(), order.end(), rng);
     for (size_t k : order) mergers[k % shards]->merge(std::move(in_flight[k]));
-    std::vector<FiredRow> rows;
+    FiredRows rows;
     for (auto& m : mergers) m->fire(wms[c], rows);
-    for (auto& r : rows) res.rows.push_back(split_row(c, r.line));
+    for (const FiredRow r : rows) res.rows.push_back(split_row(c, std::string(r.line)));
   }
   for (auto& m : mergers) CHECK(m->open_windows() == 0);
   std::sort(late.begin(), late.end());

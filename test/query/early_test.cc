@@ -16,9 +16,9 @@ using Lines = std::vector<std::string>;
 
 namespace {
 
-Lines lines(const std::vector<FiredRow>& rows) {
+Lines lines(const FiredRows& rows) {
   Lines out;
-  for (const auto& r : rows) out.push_back(r.line);
+  for (const FiredRow r : rows) out.emplace_back(r.line);
   return out;
 }
 
@@ -35,8 +35,8 @@ std::string without_final(std::string line) {
   return line;
 }
 
-bool all_of_kind(const std::vector<FiredRow>& rows, FiredRow::Kind kind) {
-  for (const auto& r : rows)
+bool all_of_kind(const FiredRows& rows, FiredRow::Kind kind) {
+  for (const FiredRow r : rows)
     if (r.kind != kind) return false;
   return true;
 }
@@ -137,12 +137,12 @@ TEST_CASE("final rows are the rows of a run without emit_early, plus _final:true
         CHECK(all_of_kind(e, FiredRow::Kind::kEarly));
         for (const auto& r : e) CHECK(r.line.find(",\"_final\":false}") != std::string::npos);
         const TimestampMs watermark = step * 700 - 1500;
-        for (const auto& r : early.advance(watermark)) early_lines.push_back(without_final(r.line));
-        for (const auto& r : plain.advance(watermark)) plain_lines.push_back(r.line);
+        for (const auto& r : early.advance(watermark)) early_lines.push_back(without_final(std::string(r.line)));
+        for (const auto& r : plain.advance(watermark)) plain_lines.emplace_back(r.line);
       }
       for (const auto& r : early.advance(kMaxTimestamp))
-        early_lines.push_back(without_final(r.line));
-      for (const auto& r : plain.advance(kMaxTimestamp)) plain_lines.push_back(r.line);
+        early_lines.push_back(without_final(std::string(r.line)));
+      for (const auto& r : plain.advance(kMaxTimestamp)) plain_lines.emplace_back(r.line);
       CHECK(early_rows > 0);
       CHECK(!plain_lines.empty());
       CHECK(early_lines == plain_lines);
@@ -237,7 +237,7 @@ TEST_CASE("fire_early changes no state, and after a restore every open window is
     h.mergers[0]->merge(std::move(parts[0]));
     std::string before, after;
     h.mergers[0]->snapshot(before);
-    std::vector<FiredRow> first;
+    FiredRows first;
     h.mergers[0]->fire_early(first);
     CHECK(!first.empty());
     CHECK(all_of_kind(first, FiredRow::Kind::kEarly));
@@ -247,14 +247,14 @@ TEST_CASE("fire_early changes no state, and after a restore every open window is
     CHECK(h.early().empty());
     WindowMerger restored(plan);
     REQUIRE(restored.restore(after).has_value());
-    std::vector<FiredRow> again;
+    FiredRows again;
     restored.fire_early(again);
     CHECK(lines(again) == lines(first));
     again.clear();
     restored.fire_early(again);
     CHECK(again.empty());
 
-    std::vector<FiredRow> a, b;
+    FiredRows a, b;
     h.mergers[0]->fire(kMaxTimestamp, a);
     restored.fire(kMaxTimestamp, b);
     CHECK(lines(a) == lines(b));

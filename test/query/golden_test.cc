@@ -102,22 +102,22 @@ CaseResult run_case(const Case& c, const std::shared_ptr<const Plan>& plan, uint
     std::vector<std::string_view> views;
     for (const auto& e : c.events)
       if (e.rfind("@watermark", 0) != 0) views.push_back(e);
-    std::vector<FiredRow> rows;
+    FiredRows rows;
     op.process(views, 0, rows);
-    for (auto& r : rows) res.rows.push_back(r.line);
+    for (const FiredRow r : rows) res.rows.emplace_back(r.line);
     return res;
   }
   test::Harness h(plan, shards);
   uint32_t next = 0;
   for (const auto& e : c.events) {
     if (e.rfind("@watermark", 0) == 0) {
-      for (auto& r : h.advance(std::stoll(e.substr(10)))) res.rows.push_back(r.line);
+      for (const FiredRow r : h.advance(std::stoll(e.substr(10)))) res.rows.emplace_back(r.line);
       continue;
     }
     h.add(next, {e});
     next = (next + 1) % shards;
   }
-  for (auto& r : h.advance(kMaxTimestamp)) res.rows.push_back(r.line);
+  for (const FiredRow r : h.advance(kMaxTimestamp)) res.rows.emplace_back(r.line);
   res.late = h.late_records;
   res.reasons = h.late_reasons;
   return res;

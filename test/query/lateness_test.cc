@@ -15,9 +15,9 @@ using Lines = std::vector<std::string>;
 
 namespace {
 
-Lines lines(const std::vector<FiredRow>& rows) {
+Lines lines(const FiredRows& rows) {
   Lines out;
-  for (const auto& r : rows) out.push_back(r.line);
+  for (const FiredRow r : rows) out.emplace_back(r.line);
   return out;
 }
 
@@ -92,7 +92,7 @@ TEST_CASE(
         R"({"k":"a","window_start":"1970-01-01T00:00:00.000Z","window_end":"1970-01-01T00:00:25.000Z","n":3,"s":7,"_version":1})");
     CHECK(update[0].kind == FiredRow::Kind::kLateUpdate);
     CHECK(update[0].version == 1);
-    CHECK(update[0].replaces ==
+    CHECK(std::vector(update[0].replaces.begin(), update[0].replaces.end()) ==
           std::vector<std::pair<TimestampMs, TimestampMs>>{{0, 10000}, {15000, 25000}});
     // Past the merged session's cleanup (24999 + 30000) a record for it is late.
     h.advance(55000);

@@ -65,13 +65,13 @@ TEST_CASE("fire emits only windows whose end - 1 <= watermark, ordered by end th
   CHECK(parts[0].size() == 2);
   m.merge(std::move(parts[0]));
   CHECK(m.open_windows() == 2);
-  std::vector<FiredRow> rows;
+  FiredRows rows;
   m.fire(8, rows);
   CHECK(rows.empty());
   m.fire(19, rows);
   CHECK(m.open_windows() == 0);
   Lines lines;
-  for (auto& r : rows) lines.push_back(r.line);
+  for (const FiredRow r : rows) lines.emplace_back(r.line);
   CHECK(lines == Lines{R"({"window_start":"1970-01-01T00:00:00.000Z","k":"a","n":1})",
                        R"({"window_start":"1970-01-01T00:00:00.000Z","k":"y","n":1})",
                        R"({"window_start":"1970-01-01T00:00:00.010Z","k":"a","n":1})",
@@ -99,7 +99,7 @@ TEST_CASE("partials from several aggregators for the same key combine") {
   WindowMerger m(plan);
   m.merge(std::move(p2[0]));
   m.merge(std::move(p1[0]));
-  std::vector<FiredRow> rows;
+  FiredRows rows;
   m.fire(kMaxTimestamp, rows);
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].line == R"({"card_id":"x","n":3,"s":8.125,"lo":-0.125,"hi":"x"})");

@@ -54,7 +54,7 @@ Lines run_per_user(const std::vector<std::string>& records, Rejects& rejects) {
   test::Harness h(plan, 1);
   h.add(0, records);
   Lines rows;
-  for (auto& r : h.advance(kMaxTimestamp)) rows.push_back(r.line);
+  for (const FiredRow r : h.advance(kMaxTimestamp)) rows.emplace_back(r.line);
   rejects.records = h.late_records;
   rejects.reasons = h.late_reasons;
   return rows;
@@ -232,7 +232,7 @@ TEST_CASE("a stateless query over a typed topic dead-letters mistyped records to
   std::vector<std::string_view> recs = {R"({"ts":1,"url":"/a","status":503})",
                                         R"({"ts":2,"url":"/b","status":"503"})",
                                         R"({"ts":3.5,"url":"/c","status":503})"};
-  std::vector<FiredRow> rows;
+  FiredRows rows;
   auto st = op.process(recs, 0, rows);
   CHECK(st.malformed == 2);
   REQUIRE(rows.size() == 1);

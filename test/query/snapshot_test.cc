@@ -128,7 +128,7 @@ RunResult run(const std::shared_ptr<const Plan>& plan, const std::vector<Event>&
     for (size_t k = 0; k < order.size(); ++k) order[k] = k;
     std::shuffle(order.begin(), order.end(), rng);
     for (size_t k : order) mergers[k % kShards]->merge(std::move(in_flight[k]));
-    std::vector<FiredRow> rows;
+    FiredRows rows;
     for (auto& m : mergers) m->fire(wms[c], rows);
     for (const FiredRow& r : rows) res.rows.push_back(describe(c, r));
   }
@@ -205,7 +205,7 @@ Loaded loaded(bool session) {
     std::vector<PartialBatch> out;
     agg.drain(wm, 1, out);
     l.merger->merge(std::move(out[0]));
-    std::vector<FiredRow> rows;
+    FiredRows rows;
     if (fire) l.merger->fire(wm, rows);
   };
   std::vector<std::string> recs;
@@ -239,7 +239,7 @@ void restore_never_crashes(const Loaded& l, const std::string& image, size_t& ac
     return;
   }
   ++accepted;
-  std::vector<FiredRow> rows;
+  FiredRows rows;
   m.fire(60, rows);
   m.fire(kMaxTimestamp, rows);
 }
@@ -288,7 +288,7 @@ TEST_CASE("drain_all ships every partial and keeps the lateness judgement") {
   };
   add({R"({"ts":1,"k":"a","x":1})", R"({"ts":25,"k":"a","x":2})"});
   ship(false, 9);  // [0, 10) goes; [20, 30) stays
-  std::vector<FiredRow> rows;
+  FiredRows rows;
   merger.fire(9, rows);
   CHECK(agg.drained_watermark() == 9);
   CHECK(agg.open_windows() == 1);
@@ -336,7 +336,7 @@ TEST_CASE("a snapshot restores into a merger that fires the same rows") {
     copy.snapshot(again);
     CHECK(again.size() == l.image.size());
     for (TimestampMs wm : {TimestampMs{45}, TimestampMs{60}, kMaxTimestamp}) {
-      std::vector<FiredRow> a, b;
+      FiredRows a, b;
       l.merger->fire(wm, a);
       copy.fire(wm, b);
       Lines la, lb;

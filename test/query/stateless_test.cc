@@ -38,7 +38,7 @@ TEST_CASE("stateless rows carry the record's event time as window_end - 1") {
   StatelessOperator op(plan);
   std::vector<std::string_view> recs = {R"({"ts":"2026-11-25T10:00:00Z","card_id":"a"})",
                                         R"({"card_id":"b"})", R"({"ts":7,"card_id":"c"})"};
-  std::vector<FiredRow> rows;
+  FiredRows rows;
   size_t rejected = 0;
   op.set_reject_callback([&](const RejectedRecord& r) {
     CHECK(r.index == 1);

@@ -80,38 +80,30 @@ void Harness::add(uint32_t shard, const std::vector<std::string>& records) {
   aggs[shard]->add_batch(views, 0);
 }
 
-namespace {
-void sort_rows(std::vector<FiredRow>& rows) {
-  std::sort(rows.begin(), rows.end(), [](const FiredRow& a, const FiredRow& b) {
-    return std::tie(a.window_end, a.window_start, a.sort_key) <
-           std::tie(b.window_end, b.window_start, b.sort_key);
-  });
-}
-}  // namespace
 
-std::vector<FiredRow> Harness::advance(TimestampMs watermark) {
+FiredRows Harness::advance(TimestampMs watermark) {
   const auto n = static_cast<uint32_t>(aggs.size());
   for (auto& a : aggs) {
     std::vector<PartialBatch> out;
     a->drain(watermark, n, out);
     for (uint32_t s = 0; s < n; ++s) mergers[s]->merge(std::move(out[s]));
   }
-  std::vector<FiredRow> rows;
+  FiredRows rows;
   for (auto& m : mergers) m->fire(watermark, rows);
-  sort_rows(rows);
+  rows.sort_from(0);
   return rows;
 }
 
-std::vector<FiredRow> Harness::early() {
+FiredRows Harness::early() {
   const auto n = static_cast<uint32_t>(aggs.size());
   for (auto& a : aggs) {
     std::vector<PartialBatch> out;
     a->drain_all(n, out);
     for (uint32_t s = 0; s < n; ++s) mergers[s]->merge(std::move(out[s]));
   }
-  std::vector<FiredRow> rows;
+  FiredRows rows;
   for (auto& m : mergers) m->fire_early(rows);
-  sort_rows(rows);
+  rows.sort_from(0);
   return rows;
 }
 
@@ -119,10 +111,10 @@ std::vector<std::string> run_stateless(const std::shared_ptr<const Plan>& plan,
                                        const std::vector<std::string>& records) {
   StatelessOperator op(plan);
   std::vector<std::string_view> views(records.begin(), records.end());
-  std::vector<FiredRow> rows;
+  FiredRows rows;
   op.process(views, 0, rows);
   std::vector<std::string> lines;
-  for (auto& r : rows) lines.push_back(r.line);
+  for (const FiredRow r : rows) lines.emplace_back(r.line);
   return lines;
 }
 
@@ -135,10 +127,10 @@ std::vector<std::string> run_lines(const std::shared_ptr<const Plan>& plan,
   std::vector<PartialBatch> parts;
   agg.drain(kMaxTimestamp, 1, parts);
   for (auto& p : parts) merger.merge(std::move(p));
-  std::vector<FiredRow> rows;
+  FiredRows rows;
   merger.fire(kMaxTimestamp, rows);
   std::vector<std::string> lines;
-  for (auto& r : rows) lines.push_back(r.line);
+  for (const FiredRow r : rows) lines.emplace_back(r.line);
   return lines;
 }
 

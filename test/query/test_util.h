@@ -39,9 +39,9 @@ Compiled compile_typed(std::string_view sql, const TopicSchema& schema,
 struct Harness {
   Harness(std::shared_ptr<const Plan> plan, uint32_t shards);
   void add(uint32_t shard, const std::vector<std::string>& records);
-  std::vector<FiredRow> advance(TimestampMs watermark);
+  FiredRows advance(TimestampMs watermark);
   // An early tick as the server does it: drain_all on every shard, deliver, fire_early.
-  std::vector<FiredRow> early();
+  FiredRows early();
 
   std::shared_ptr<const Plan> plan;
   std::vector<std::unique_ptr<LocalAggregator>> aggs;

@@ -22,30 +22,11 @@
 
 #include "freshet/base/ids.h"
 #include "freshet/base/result.h"
+#include "freshet/query/fired_rows.h"
 #include "freshet/query/partial_batch.h"
 #include "freshet/query/plan.h"
 
 namespace freshet::query {
-
-struct FiredRow {
-  enum class Kind : uint8_t {
-    kFinal,       // the window's main firing (version 0)
-    kLateUpdate,  // a re-fire after late-but-allowed data; upsert on (key, window)
-    kEarly,       // fire_early(): the current value of a window that has not closed yet
-  };
-  TimestampMs window_start = 0;
-  TimestampMs window_end = 0;
-  std::string sort_key;  // group key encoding, bytewise comparable
-  std::string line;      // one JSON object, no newline, columns in SELECT order
-  // Per (window, key): 0 for the first row, +1 for each late update. Plans with allowed
-  // lateness also print it as a trailing column, `_version`. Early rows do not use up a
-  // version: they carry 0, like the main firing that follows them.
-  uint32_t version = 0;
-  Kind kind = Kind::kFinal;
-  // Sessions only: earlier rows of this key, by (window_start, window_end), that this row
-  // supersedes because late data merged their sessions into this one.
-  std::vector<std::pair<TimestampMs, TimestampMs>> replaces;
-};
 
 // One per (query, shard), as owner of the keys that hash to the shard. Used by that shard's
 // thread only (no locks; not thread-safe). Holds the plan shared, read-only.
@@ -63,7 +44,7 @@ class WindowMerger {
   // windows with end - 1 + allowed_lateness <= watermark. Appends rows sorted by
   // (window_end, window_start, sort_key). Rows failing HAVING are not emitted but still use
   // up a version.
-  void fire(TimestampMs watermark, std::vector<FiredRow>& out);
+  void fire(TimestampMs watermark, FiredRows& out);
   // For a plan compiled with emit_early (otherwise a no-op): appends one kEarly row for every
   // (window, group key) whose window has not had its main firing and whose state changed
   // since its last early row (or since it appeared): its current aggregates, HAVING applied
@@ -74,7 +55,7 @@ class WindowMerger {
   // neither the state nor what fire() emits later. Cost: nothing when nothing changed;
   // otherwise per changed (pane, key) merged since the last call, with pane windows combined
   // key by key. Call it right after merging what the tick should reflect (drain_all upstream).
-  void fire_early(std::vector<FiredRow>& out);
+  void fire_early(FiredRows& out);
   size_t open_windows() const;
 
   // Checkpoints (semantics §3.7). Call once every partial up to the barrier has been merged

@@ -34,7 +34,7 @@ class StatelessOperator {
   // is malformed. Without one, window_start = kMinTimestamp and window_end = kMinTimestamp + 1.
   // sort_key is empty: rows keep their input order. Never late: there is no window.
   BatchStats process(std::span<const std::string_view> values, size_t readable_padding,
-                     std::vector<FiredRow>& out);
+                     FiredRows& out);
 
   // Called for each malformed record (optional; default none).
   void set_reject_callback(RejectFn fn);

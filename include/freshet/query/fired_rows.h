@@ -1,0 +1,158 @@
+#pragma once
+// Output rows of a query, in batches: what WindowMerger::fire and StatelessOperator::process
+// append, what travels to the sink's shard, and what the sink releases in order.
+//
+// A batch keeps every row's key and JSON text in one buffer and a small fixed-size record per
+// row, so a fire of 40 k rows costs two growing buffers instead of 40 k string allocations,
+// and ordering rows sorts 48-byte records instead of moving strings.
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "freshet/base/ids.h"
+
+namespace freshet::query {
+
+// One row, as a view into the FiredRows that holds it (valid while that batch is unchanged).
+struct FiredRow {
+  enum class Kind : uint8_t {
+    kFinal,       // the window's main firing (version 0)
+    kLateUpdate,  // a re-fire after late-but-allowed data; upsert on (key, window)
+    kEarly,       // fire_early(): the current value of a window that has not closed yet
+  };
+  using Bounds = std::pair<TimestampMs, TimestampMs>;
+  TimestampMs window_start = 0;
+  TimestampMs window_end = 0;
+  std::string_view sort_key;  // group key encoding, bytewise comparable
+  std::string_view line;      // one JSON object, no newline, columns in SELECT order
+  // Per (window, key): 0 for the first row, +1 for each late update. Plans with allowed
+  // lateness also print it as a trailing column, `_version`. Early rows do not use up a
+  // version: they carry 0, like the main firing that follows them.
+  uint32_t version = 0;
+  Kind kind = Kind::kFinal;
+  // Sessions only: earlier rows of this key, by (window_start, window_end), that this row
+  // supersedes because late data merged their sessions into this one.
+  std::span<const Bounds> replaces;
+};
+
+// The order rows are written in: by row time (window_end), then window_start, key, version
+// and text. Text breaks ties between rows of stateless queries, which have no key, so a file
+// does not depend on which shard delivered first.
+inline bool row_before(const FiredRow& a, const FiredRow& b) {
+  if (a.window_end != b.window_end) return a.window_end < b.window_end;
+  if (a.window_start != b.window_start) return a.window_start < b.window_start;
+  if (a.sort_key != b.sort_key) return a.sort_key < b.sort_key;
+  if (a.version != b.version) return a.version < b.version;
+  return a.line < b.line;
+}
+
+// A batch of rows. Owned by one shard at a time; moved, never shared, across shards.
+class FiredRows {
+ public:
+  size_t size() const { return rows_.size(); }
+  bool empty() const { return rows_.empty(); }
+  FiredRow operator[](size_t i) const { return view(rows_[i]); }
+  void clear() {
+    rows_.clear();
+    text_.clear();
+    replaces_.clear();
+  }
+
+  // Appending a row: start_row() with its metadata returns the buffer to append the JSON line
+  // to (nothing else), then finish_row() closes it.
+  std::string& start_row(TimestampMs window_start, TimestampMs window_end, std::string_view key,
+                     uint32_t version, FiredRow::Kind kind) {
+    Row r;
+    r.window_start = window_start;
+    r.window_end = window_end;
+    r.text = text_.size();
+    r.key_len = static_cast<uint32_t>(key.size());
+    r.version = version;
+    r.kind = kind;
+    r.replaces = static_cast<uint32_t>(replaces_.size());
+    text_.append(key);
+    rows_.push_back(r);
+    return text_;
+  }
+  void finish_row() {
+    Row& r = rows_.back();
+    r.line_len = static_cast<uint32_t>(text_.size() - r.text - r.key_len);
+  }
+  // Drops the row begun last (a HAVING that failed after formatting started, or a caller
+  // that changed its mind).
+  void drop_last() {
+    text_.resize(rows_.back().text);
+    replaces_.resize(rows_.back().replaces);
+    rows_.pop_back();
+  }
+  // Adds to the row begun last.
+  void add_replaced(FiredRow::Bounds b) {
+    replaces_.push_back(b);
+    ++rows_.back().n_replaces;
+  }
+  // Copies a row of any batch (its replaced bounds too).
+  void push(const FiredRow& r) {
+    start_row(r.window_start, r.window_end, r.sort_key, r.version, r.kind).append(r.line);
+    finish_row();
+    for (const auto& b : r.replaces) add_replaced(b);
+  }
+
+  // Orders the rows from index `from` on by row_before.
+  void sort_from(size_t from) {
+    auto first = rows_.begin() + static_cast<ptrdiff_t>(from);
+    std::sort(first, rows_.end(),
+              [this](const Row& a, const Row& b) { return row_before(view(a), view(b)); });
+  }
+
+  class Iterator {
+   public:
+    Iterator(const FiredRows* rows, size_t i) : rows_(rows), i_(i) {}
+    FiredRow operator*() const { return (*rows_)[i_]; }
+    Iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const Iterator& o) const { return i_ == o.i_; }
+
+   private:
+    const FiredRows* rows_;
+    size_t i_;
+  };
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, rows_.size()}; }
+
+ private:
+  struct Row {
+    TimestampMs window_start = 0;
+    TimestampMs window_end = 0;
+    size_t text = 0;  // the key, then the line, in text_
+    uint32_t key_len = 0;
+    uint32_t line_len = 0;
+    uint32_t version = 0;
+    uint32_t replaces = 0;  // first index into replaces_
+    uint32_t n_replaces = 0;
+    FiredRow::Kind kind = FiredRow::Kind::kFinal;
+  };
+  FiredRow view(const Row& r) const {
+    FiredRow v;
+    v.window_start = r.window_start;
+    v.window_end = r.window_end;
+    v.sort_key = std::string_view(text_).substr(r.text, r.key_len);
+    v.line = std::string_view(text_).substr(r.text + r.key_len, r.line_len);
+    v.version = r.version;
+    v.kind = r.kind;
+    v.replaces = std::span<const FiredRow::Bounds>(replaces_).subspan(r.replaces, r.n_replaces);
+    return v;
+  }
+
+  std::vector<Row> rows_;
+  std::string text_;
+  std::vector<FiredRow::Bounds> replaces_;
+};
+
+}  // namespace freshet::query
