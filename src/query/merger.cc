@@ -274,8 +274,7 @@ class PaneMerger final : public WindowMerger::Impl {
   }
 
   void emit(TimestampMs start, TimestampMs end, std::string_view key, const AggState* states,
-            const ByteStore& store, uint32_t version, FiredRow::Kind kind,
-            FiredRows& out) {
+            const ByteStore& store, uint32_t version, FiredRow::Kind kind, FiredRows& out) {
     bool ok = row_.load(spec_, start, end, key, states, store);
     FRESHET_ASSERT(ok, "undecodable group key");
     if (!row_.having(spec_)) return;
@@ -284,8 +283,7 @@ class PaneMerger final : public WindowMerger::Impl {
     out.finish_row();
   }
 
-  void fire_window(TimestampMs start, TimestampMs end, TimestampMs watermark,
-                   FiredRows& out) {
+  void fire_window(TimestampMs start, TimestampMs end, TimestampMs watermark, FiredRows& out) {
     const AggTable* t = combine(start, end);
     if (t == nullptr) return;
     LateWindow* late = nullptr;
@@ -570,9 +568,7 @@ WindowMerger::WindowMerger(std::shared_ptr<const Plan> plan) {
 }
 WindowMerger::~WindowMerger() = default;
 void WindowMerger::merge(PartialBatch&& batch) { impl_->merge(std::move(batch)); }
-void WindowMerger::fire(TimestampMs watermark, FiredRows& out) {
-  impl_->fire(watermark, out);
-}
+void WindowMerger::fire(TimestampMs watermark, FiredRows& out) { impl_->fire(watermark, out); }
 void WindowMerger::fire_early(FiredRows& out) { impl_->fire_early(out); }
 size_t WindowMerger::open_windows() const { return impl_->open_windows(); }
 void WindowMerger::snapshot(std::string& out) const { impl_->snapshot(out); }

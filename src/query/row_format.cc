@@ -46,10 +46,10 @@ void GroupRow::format(const PlanSpec& plan, uint32_t version, bool final, std::s
         break;
       }
       case OutputKind::kWindowStart:
-        append_value_json(out, Value::timestamp(ctx_.window_start));
+        append_bound(0, ctx_.window_start, out);
         break;
       case OutputKind::kWindowEnd:
-        append_value_json(out, Value::timestamp(ctx_.window_end));
+        append_bound(1, ctx_.window_end, out);
         break;
       case OutputKind::kAggregate:
         agg_append_json(plan.aggs[static_cast<size_t>(c.index)], states_[c.index], *store_, arena_,
@@ -67,6 +67,16 @@ void GroupRow::format(const PlanSpec& plan, uint32_t version, bool final, std::s
     }
   }
   out.push_back('}');
+}
+
+void GroupRow::append_bound(int which, TimestampMs t, std::string& out) {
+  Bound& b = bounds_[which];
+  if (b.text.empty() || b.at != t) {
+    b.at = t;
+    b.text.clear();
+    append_value_json(b.text, Value::timestamp(t));
+  }
+  out += b.text;
 }
 
 }  // namespace freshet::query

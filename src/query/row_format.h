@@ -34,6 +34,14 @@ class GroupRow {
   void format(const PlanSpec& plan, uint32_t version, bool final, std::string& out);
 
  private:
+  // A fire formats every row of a window with the same bounds: text them once.
+  struct Bound {
+    TimestampMs at = 0;
+    std::string text;
+  };
+  void append_bound(int which, TimestampMs t, std::string& out);
+  Bound bounds_[2];
+
   std::vector<Value> groups_, aggs_;
   std::vector<std::string_view> group_enc_;
   StringArena arena_;

@@ -13,8 +13,7 @@ class StatelessOperator::Impl {
     FRESHET_ASSERT(spec_.stateless(), "a windowed plan runs in LocalAggregator + WindowMerger");
   }
 
-  BatchStats process(std::span<const std::string_view> records, size_t padding,
-                     FiredRows& out) {
+  BatchStats process(std::span<const std::string_view> records, size_t padding, FiredRows& out) {
     BatchStats st;
     st.records = records.size();
     for (size_t i = 0; i < records.size(); ++i) {
@@ -73,8 +72,7 @@ StatelessOperator::StatelessOperator(std::shared_ptr<const Plan> plan)
 StatelessOperator::~StatelessOperator() = default;
 
 StatelessOperator::BatchStats StatelessOperator::process(std::span<const std::string_view> values,
-                                                         size_t readable_padding,
-                                                         FiredRows& out) {
+                                                         size_t readable_padding, FiredRows& out) {
   return impl_->process(values, readable_padding, out);
 }
 

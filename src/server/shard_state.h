@@ -238,8 +238,7 @@ class ShardState {
   TimestampMs shard_watermark(QueryShard& q, const QueryInfo& info, TimestampMs now, bool& idle);
   // Sends rows fired (or projected) on this shard, and this shard's watermark for them, to
   // every sink the query feeds.
-  void send_rows(size_t qi, query::FiredRows& rows, TimestampMs wm, bool idle,
-                 bool from_owner);
+  void send_rows(size_t qi, query::FiredRows& rows, TimestampMs wm, bool idle, bool from_owner);
   void on_reject(size_t qi, const query::RejectedRecord& r);
   void send_rejects(size_t qi);
   void release(size_t si);

@@ -137,7 +137,8 @@ TEST_CASE("final rows are the rows of a run without emit_early, plus _final:true
         CHECK(all_of_kind(e, FiredRow::Kind::kEarly));
         for (const auto& r : e) CHECK(r.line.find(",\"_final\":false}") != std::string::npos);
         const TimestampMs watermark = step * 700 - 1500;
-        for (const auto& r : early.advance(watermark)) early_lines.push_back(without_final(std::string(r.line)));
+        for (const auto& r : early.advance(watermark))
+          early_lines.push_back(without_final(std::string(r.line)));
         for (const auto& r : plain.advance(watermark)) plain_lines.emplace_back(r.line);
       }
       for (const auto& r : early.advance(kMaxTimestamp))

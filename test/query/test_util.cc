@@ -80,7 +80,6 @@ void Harness::add(uint32_t shard, const std::vector<std::string>& records) {
   aggs[shard]->add_batch(views, 0);
 }
 
-
 FiredRows Harness::advance(TimestampMs watermark) {
   const auto n = static_cast<uint32_t>(aggs.size());
   for (auto& a : aggs) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -66,7 +67,7 @@ class FiredRows {
   // Appending a row: start_row() with its metadata returns the buffer to append the JSON line
   // to (nothing else), then finish_row() closes it.
   std::string& start_row(TimestampMs window_start, TimestampMs window_end, std::string_view key,
-                     uint32_t version, FiredRow::Kind kind) {
+                         uint32_t version, FiredRow::Kind kind) {
     Row r;
     r.window_start = window_start;
     r.window_end = window_end;
@@ -75,6 +76,10 @@ class FiredRows {
     r.version = version;
     r.kind = kind;
     r.replaces = static_cast<uint32_t>(replaces_.size());
+    char head[16] = {};
+    key.copy(head, sizeof head);
+    r.key_head[0] = load_be64(head);
+    r.key_head[1] = load_be64(head + 8);
     text_.append(key);
     rows_.push_back(r);
     return text_;
@@ -105,8 +110,15 @@ class FiredRows {
   // Orders the rows from index `from` on by row_before.
   void sort_from(size_t from) {
     auto first = rows_.begin() + static_cast<ptrdiff_t>(from);
-    std::sort(first, rows_.end(),
-              [this](const Row& a, const Row& b) { return row_before(view(a), view(b)); });
+    std::sort(first, rows_.end(), [this](const Row& a, const Row& b) {
+      // Most rows differ in time or in their key's first 16 bytes: decide those from the
+      // record, without reaching into the text buffer.
+      if (a.window_end != b.window_end) return a.window_end < b.window_end;
+      if (a.window_start != b.window_start) return a.window_start < b.window_start;
+      if (a.key_head[0] != b.key_head[0]) return a.key_head[0] < b.key_head[0];
+      if (a.key_head[1] != b.key_head[1]) return a.key_head[1] < b.key_head[1];
+      return row_before(view(a), view(b));
+    });
   }
 
   class Iterator {
@@ -130,7 +142,8 @@ class FiredRows {
   struct Row {
     TimestampMs window_start = 0;
     TimestampMs window_end = 0;
-    size_t text = 0;  // the key, then the line, in text_
+    uint64_t key_head[2] = {};  // the key's first 16 bytes, zero-padded, as big-endian words
+    size_t text = 0;            // the key, then the line, in text_
     uint32_t key_len = 0;
     uint32_t line_len = 0;
     uint32_t version = 0;
@@ -138,6 +151,11 @@ class FiredRows {
     uint32_t n_replaces = 0;
     FiredRow::Kind kind = FiredRow::Kind::kFinal;
   };
+  static uint64_t load_be64(const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return __builtin_bswap64(v);
+  }
   FiredRow view(const Row& r) const {
     FiredRow v;
     v.window_start = r.window_start;
