@@ -60,30 +60,41 @@ void ShardState::release(size_t si) {
   if (combined <= s.released_wm && !force) return;
   // Every owner has fired all windows ending at or before the combined watermark, so these
   // rows are complete; writing them in one fixed order makes the file independent of the
-  // shard count and of timing. Each run is sorted, so what is ready is a prefix of it.
-  std::vector<RowRef>& ready = release_scratch_;
-  ready.clear();
-  size_t runs_with_rows = 0;
+  // shard count and of timing. Each run is sorted, so what is ready is a prefix of it, and
+  // the prefixes are merged by (row time, input, window, key, version, text).
+  auto& heads = release_scratch_;
+  heads.clear();
   for (uint32_t k = 0; k < s.runs.size(); ++k) {
-    auto& run = s.runs[k];
-    const size_t first = run.next;
-    while (run.next < run.rows.size() && (force || run.rows[run.next].window_end - 1 <= combined))
-      ready.push_back({k, static_cast<uint32_t>(run.next++)});
-    runs_with_rows += run.next > first;
+    const auto& run = s.runs[k];
+    size_t end = run.next;
+    while (end < run.rows.size() && (force || run.rows.window_end(end) - 1 <= combined)) ++end;
+    if (end > run.next) heads.push_back({k, static_cast<uint32_t>(end)});
   }
-  // Rows of several runs interleave: order them by (row time, input, window, key, version,
-  // text). One run (a single owner, or one fire) is in order already.
-  auto before = [&s](const RowRef& a, const RowRef& b) {
-    const auto& ra = s.runs[a.run];
-    const auto& rb = s.runs[b.run];
-    const query::FiredRow x = ra.rows[a.row], y = rb.rows[b.row];
-    if (x.window_end != y.window_end) return x.window_end < y.window_end;
-    if (ra.input != rb.input) return ra.input < rb.input;
-    return query::row_before(x, y);
+  // A heap of runs, the one whose next row comes first on top.
+  auto after = [&s](const RunEnd& x, const RunEnd& y) {
+    const auto& a = s.runs[x.run];
+    const auto& b = s.runs[y.run];
+    const TimestampMs ea = a.rows.window_end(a.next), eb = b.rows.window_end(b.next);
+    if (ea != eb) return ea > eb;
+    if (a.input != b.input) return a.input > b.input;
+    return query::FiredRows::before(b.rows, b.next, a.rows, a.next);
   };
-  if (runs_with_rows > 1 && !std::is_sorted(ready.begin(), ready.end(), before))
-    std::sort(ready.begin(), ready.end(), before);
-  for (const RowRef& r : ready) write_row(si, s.runs[r.run].rows[r.row].line);
+  std::make_heap(heads.begin(), heads.end(), after);
+  while (!heads.empty()) {
+    std::pop_heap(heads.begin(), heads.end(), after);
+    RunEnd& top = heads.back();
+    auto& run = s.runs[top.run];
+    write_row(si, run.rows[run.next++].line);
+    if (heads.size() == 1) {
+      // The last run with ready rows: the rest of its prefix, in order.
+      while (run.next < top.end) write_row(si, run.rows[run.next++].line);
+      heads.pop_back();
+    } else if (run.next < top.end) {
+      std::push_heap(heads.begin(), heads.end(), after);
+    } else {
+      heads.pop_back();
+    }
+  }
   std::erase_if(s.runs, [](const SinkShard::Run& run) { return run.next == run.rows.size(); });
   s.released_wm = std::max(s.released_wm, combined);
   flush_rows(si);

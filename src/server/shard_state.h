@@ -287,12 +287,13 @@ class ShardState {
   std::map<std::string, int> ended_sources_;
   std::vector<QueryShard> queries_;
   std::vector<std::unique_ptr<SinkShard>> sinks_;  // by sink index; null if not owned
-  // release(): the rows ready to write, as (index in SinkShard::runs, row in that run).
-  struct RowRef {
+  // release(): the runs with rows ready to write: index in SinkShard::runs, and the end of
+  // the ready prefix (it starts at the run's `next`).
+  struct RunEnd {
     uint32_t run;
-    uint32_t row;
+    uint32_t end;
   };
-  std::vector<RowRef> release_scratch_;
+  std::vector<RunEnd> release_scratch_;
   // Drives every owned partition's fsync policy; a failed fsync fails the pipeline.
   std::unique_ptr<log::Flusher> flusher_;
   EpochWork epoch_;

@@ -110,16 +110,14 @@ class FiredRows {
   // Orders the rows from index `from` on by row_before.
   void sort_from(size_t from) {
     auto first = rows_.begin() + static_cast<ptrdiff_t>(from);
-    std::sort(first, rows_.end(), [this](const Row& a, const Row& b) {
-      // Most rows differ in time or in their key's first 16 bytes: decide those from the
-      // record, without reaching into the text buffer.
-      if (a.window_end != b.window_end) return a.window_end < b.window_end;
-      if (a.window_start != b.window_start) return a.window_start < b.window_start;
-      if (a.key_head[0] != b.key_head[0]) return a.key_head[0] < b.key_head[0];
-      if (a.key_head[1] != b.key_head[1]) return a.key_head[1] < b.key_head[1];
-      return row_before(view(a), view(b));
-    });
+    std::sort(first, rows_.end(),
+              [this](const Row& a, const Row& b) { return before(*this, a, *this, b); });
   }
+  // row_before(a[i], b[j]), for rows of two batches.
+  static bool before(const FiredRows& a, size_t i, const FiredRows& b, size_t j) {
+    return before(a, a.rows_[i], b, b.rows_[j]);
+  }
+  TimestampMs window_end(size_t i) const { return rows_[i].window_end; }
 
   class Iterator {
    public:
@@ -151,6 +149,15 @@ class FiredRows {
     uint32_t n_replaces = 0;
     FiredRow::Kind kind = FiredRow::Kind::kFinal;
   };
+  static bool before(const FiredRows& as, const Row& a, const FiredRows& bs, const Row& b) {
+    // Most rows differ in time or in their key's first 16 bytes: decide those from the
+    // records, without reaching into the text buffers.
+    if (a.window_end != b.window_end) return a.window_end < b.window_end;
+    if (a.window_start != b.window_start) return a.window_start < b.window_start;
+    if (a.key_head[0] != b.key_head[0]) return a.key_head[0] < b.key_head[0];
+    if (a.key_head[1] != b.key_head[1]) return a.key_head[1] < b.key_head[1];
+    return row_before(as.view(a), bs.view(b));
+  }
   static uint64_t load_be64(const char* p) {
     uint64_t v;
     std::memcpy(&v, p, sizeof v);
