@@ -12,17 +12,20 @@ namespace {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Text of |value| in decimal, most significant digit first.
-std::string magnitude_digits(Int128 value) {
+// Writes the digits of |value| so that they end just before `end`; returns their start.
+// Most values fit 64 bits, where dividing by 10 is a multiply, not a call.
+char* magnitude_digits(Int128 value, char* end) {
   UInt128 v = value < 0 ? -static_cast<UInt128>(value) : static_cast<UInt128>(value);
-  char buf[48];
-  int n = 0;
-  do {
-    buf[n++] = static_cast<char>('0' + static_cast<int>(v % 10));
+  while (v > UINT64_MAX) {
+    *--end = static_cast<char>('0' + static_cast<int>(v % 10));
     v /= 10;
-  } while (v != 0);
-  std::string s(static_cast<size_t>(n), '0');
-  for (int i = 0; i < n; ++i) s[static_cast<size_t>(i)] = buf[n - 1 - i];
-  return s;
+  }
+  auto w = static_cast<uint64_t>(v);
+  do {
+    *--end = static_cast<char>('0' + static_cast<int>(w % 10));
+    w /= 10;
+  } while (w != 0);
+  return end;
 }
 
 }  // namespace
@@ -102,26 +105,30 @@ Int128 pow10_i128(int n) {
 }
 
 void append_decimal(std::string& out, Int128 value, int scale) {
+  char buf[48];
+  char* const end = buf + sizeof buf;
+  const char* digits = magnitude_digits(value, end);
+  auto n = static_cast<size_t>(end - digits);
   // Drop trailing fraction zeros so the text is canonical.
-  while (scale > 0 && value % 10 == 0) {
-    value /= 10;
+  if (value == 0) scale = 0;
+  while (scale > 0 && digits[n - 1] == '0') {
+    --n;
     --scale;
   }
   if (value < 0) out.push_back('-');
-  std::string digits = magnitude_digits(value);
   if (scale == 0) {
-    out += digits;
+    out.append(digits, n);
     return;
   }
   auto s = static_cast<size_t>(scale);
-  if (digits.size() <= s) {
+  if (n <= s) {
     out += "0.";
-    out.append(s - digits.size(), '0');
-    out += digits;
+    out.append(s - n, '0');
+    out.append(digits, n);
   } else {
-    out.append(digits, 0, digits.size() - s);
+    out.append(digits, n - s);
     out.push_back('.');
-    out.append(digits, digits.size() - s, s);
+    out.append(digits + n - s, s);
   }
 }
 
