@@ -167,7 +167,8 @@ class Pipeline {
   std::atomic<bool> shutdown_{false};
   std::atomic<uint32_t> stopped_{0};
   std::atomic<uint32_t> replayed_{0};
-  std::unique_ptr<std::atomic<DurationMs>[]> spreads_;  // per query
+  // Per query: the largest spread any shard saw.
+  std::unique_ptr<std::atomic<DurationMs>[]> spreads_;
   mutable std::mutex failure_mu_;  // only on the error path
   std::string failure_;
 };

@@ -44,6 +44,7 @@ Status ShardState::open_journals() {
 
 bool ShardState::journal(size_t qi, JournalRecord r, const QueryShard::Input* at, Offset before) {
   auto& q = queries_[qi];
+  if (!q.journal) return true;
   for (const auto& in : q.inputs)
     r.at_offsets.emplace_back(in.log_partition, &in == at ? before : in.reader->position());
   std::sort(r.at_offsets.begin(), r.at_offsets.end());
@@ -73,10 +74,11 @@ bool ShardState::journal_due(size_t qi, const JournalRecord& r) {
       if (in.log_partition != part || in.reader->position() == off) continue;
       // Short of it: it waits. Past it: the log is not the journaled one.
       if (in.reader->position() > off || in.ended)
-        p_.fail(fmt::format("query `{}`: partition {} was read past offset {}, where the "
-                            "journal recorded a decision: the log differs from the journaled "
-                            "run's",
-                            p_.queries()[qi].name, part, off.value()));
+        p_.fail(
+            fmt::format("query `{}`: partition {} was read past offset {}, where the "
+                        "journal recorded a decision: the log differs from the journaled "
+                        "run's",
+                        p_.queries()[qi].name, part, off.value()));
       return false;
     }
   return true;

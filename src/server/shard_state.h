@@ -95,8 +95,8 @@ struct QueryShard {
   bool stepping = false;
   // Per shard, whether every input it reads is idle (or it reads none), as it last said.
   std::vector<bool> peer_quiet;
-  WatermarkAlignment drift;                // alignment.h
-  std::vector<PartitionMark> marks;        // reused
+  WatermarkAlignment drift;                          // alignment.h
+  std::vector<PartitionMark> marks;                  // reused
   std::optional<std::pair<TimestampMs, bool>> told;  // (low mark, quiet) the others last heard
   uint64_t records = 0, filtered = 0, malformed = 0, late = 0, future_clamped = 0;
   uint64_t late_after_idle_resume = 0;  // of `late`: from partitions back from idleness

@@ -3,6 +3,7 @@
 test 3 (future clamp) are in file_source_test.py."""
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -219,10 +220,55 @@ def test_conformance_11_a_backlog_read_fast_declares_no_partition_idle():
           f"the unbounded run's rows differ from the bounded run's")
 
 
+def spread_ms(stderr):
+    """The largest watermark spread the run summary reports, in ms."""
+    m = re.search(r"partitions were at most (\d+) ms apart", stderr)
+    check(m is not None, f"no spread in the summary:\n{stderr}")
+    return int(m.group(1))
+
+
+def test_conformance_11_alignment_keeps_the_watermark_spread_within_max_drift():
+    # A backlog where partition A's event time runs 50x faster per record than B's: read as
+    # fast as it comes, A's watermark ends thousands of seconds ahead of B's. With
+    # max_drift: 30s A's reader waits for B's, so the spread stays within 30 s plus what one
+    # batch of A spans, on one shard or across two; the output is the same, as alignment
+    # only orders the reads.
+    a, b = key_in(0), key_in(1)
+    n, a_step, b_step, drift = 50_000, 100, 2, 30_000
+    # A log batch is at most 64 KiB and a record here takes more than 45 bytes in it.
+    bound = drift + (64 * 1024 // 45 + 1) * a_step
+    runs = {}
+    for name, shards, max_drift, bounded in (("free-1", 1, "", "false"),
+                                             ("free-2", 2, "", "true"),
+                                             ("aligned-1", 1, ", max_drift: 30s", "true"),
+                                             ("aligned-2", 2, ", max_drift: 30s", "true")):
+        d, cfg = setup(f"align-{name}", shards, "watermark_delay: 1s" + max_drift,
+                       bounded=bounded)
+        with open(f"{d}/in/a.jsonl", "w") as f:
+            for i in range(n):
+                f.write(rec(a, BASE + i * a_step) + rec(b, BASE + i * b_step))
+        # Unbounded, the partitions never finish, so the spread is measured to the end: on one
+        # shard, once both are read, A's last watermark is 4900 s past B's.
+        args = ["run", "--config", cfg] + (["--duration", "5s"] if bounded == "false" else [])
+        p = run(args, check_rc=0, timeout=300)
+        runs[name] = (p.stderr, open(f"{d}/out/per_sensor.jsonl", "rb").read())
+    free = spread_ms(runs["free-1"][0])
+    check(free > 10 * bound, f"without max_drift the spread was only {free} ms\n{runs['free-1'][0]}")
+    for name in ("aligned-1", "aligned-2"):
+        spread = spread_ms(runs[name][0])
+        check(0 <= spread <= bound, f"{name}: the spread reached {spread} ms\n{runs[name][0]}")
+    out = runs["free-2"][1]
+    check(out.count(b"\n") == n * a_step // 60_000 + 1 + 2, f"output:\n{out[:300]}")
+    for name in ("aligned-1", "aligned-2"):
+        check(runs[name][1] == out, f"{name}: the output differs from the run without alignment")
+
+
 if __name__ == "__main__":
     import sys
     if sys.argv[1:] == ["conformance_11"]:
-        main([test_conformance_11_a_backlog_read_fast_declares_no_partition_idle])
+        main([test_conformance_11_a_backlog_read_fast_declares_no_partition_idle,
+              test_conformance_11_alignment_keeps_the_watermark_spread_within_max_drift])
     main([test_conformance_4_an_idle_partition_resuming_with_old_data_is_late_after_idle_resume,
           test_conformance_2_all_inputs_quiet_close_windows_only_with_wallclock_progress,
-          test_conformance_11_a_backlog_read_fast_declares_no_partition_idle])
+          test_conformance_11_a_backlog_read_fast_declares_no_partition_idle,
+          test_conformance_11_alignment_keeps_the_watermark_spread_within_max_drift])

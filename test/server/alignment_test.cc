@@ -34,8 +34,8 @@ TEST_CASE("a partition more than max_drift ahead of the group's low mark is paus
   WatermarkAlignment a;
   a.reset(1, ShardId(0), kDrift);
   REQUIRE(a.pausing());
-  CHECK(a.may_read(kBase, kBase));                // the low mark itself
-  CHECK(a.may_read(kBase + kDrift, kBase));       // at the bound
+  CHECK(a.may_read(kBase, kBase));           // the low mark itself
+  CHECK(a.may_read(kBase + kDrift, kBase));  // at the bound
   CHECK_FALSE(a.may_read(kBase + kDrift + 1, kBase));
   // Nothing active anywhere: nothing to align with.
   CHECK(a.may_read(kBase, kMaxTimestamp));
@@ -92,7 +92,7 @@ TEST_CASE("the spread is the highest local watermark over the group's low mark, 
   CHECK(a.max_spread() == 25'000);
   a.on_report(ShardId(1), kBase + 4'000);
   a.observe(Marks{kBase + 4'000, kBase + 6'000});
-  CHECK(a.max_spread() == 25'000);  // the largest, not the last
+  CHECK(a.max_spread() == 25'000);                 // the largest, not the last
   a.observe(Marks{kMaxTimestamp, kMinTimestamp});  // nothing active here
   CHECK(a.max_spread() == 25'000);
 }

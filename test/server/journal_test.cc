@@ -6,8 +6,8 @@
 #include "temp_dir.h"
 
 using namespace freshet;
-using server::JournalRecord;
 using freshet::testing::TempDir;
+using server::JournalRecord;
 
 namespace {
 
