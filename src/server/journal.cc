@@ -31,7 +31,10 @@ bool parse_record(std::string_view line, JournalRecord& out) {
   size_t pos = 0;
   uint32_t shard = 0;
   if (!expect(line, pos, "{\"shard\":") || !integer(line, pos, shard)) return false;
-  if (expect(line, pos, ",\"idle\":")) {
+  if (expect(line, pos, ",\"release\":")) {
+    if (!integer(line, pos, out.wm)) return false;
+    out.kind = JournalRecord::Kind::kRelease;
+  } else if (expect(line, pos, ",\"idle\":")) {
     out.kind = JournalRecord::Kind::kIdle;
   } else if (expect(line, pos, ",\"active\":")) {
     out.kind = JournalRecord::Kind::kActive;
@@ -40,7 +43,9 @@ bool parse_record(std::string_view line, JournalRecord& out) {
   } else {
     out.kind = JournalRecord::Kind::kStep;
   }
-  if (out.kind != JournalRecord::Kind::kStep && !integer(line, pos, out.partition)) return false;
+  const bool has_partition =
+      out.kind != JournalRecord::Kind::kStep && out.kind != JournalRecord::Kind::kRelease;
+  if (has_partition && !integer(line, pos, out.partition)) return false;
   const bool has_wm =
       out.kind == JournalRecord::Kind::kStep || out.kind == JournalRecord::Kind::kResume;
   if (has_wm && (!expect(line, pos, ",\"wm\":") || !integer(line, pos, out.wm))) return false;
@@ -77,6 +82,9 @@ Status JournalWriter::append(ShardId shard, const JournalRecord& record) {
   switch (record.kind) {
     case JournalRecord::Kind::kStep:
       fmt::format_to(std::back_inserter(line), ",\"wm\":{}", record.wm);
+      break;
+    case JournalRecord::Kind::kRelease:
+      fmt::format_to(std::back_inserter(line), ",\"release\":{}", record.wm);
       break;
     case JournalRecord::Kind::kIdle:
       fmt::format_to(std::back_inserter(line), ",\"idle\":{}", record.partition);

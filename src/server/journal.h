@@ -13,6 +13,9 @@
 //       partition 1 went idle: caught up and quiet for idle_timeout (§3.3)
 //   {"shard":0,"active":1,"at_offsets":{"0":1200,"1":1190}}
 //       partition 1 is back from idleness and rejoins the watermark minimum (§3.2 rule 4)
+//   {"shard":0,"release":1764064860000,"at_offsets":{"0":1200,"1":1180}}
+//       another shard's readers are no longer all idle: this shard stops holding the owners'
+//       minimum at its last wall-clock step and leaves it, as an idle shard does
 //   {"shard":0,"resume":1,"wm":1764064860000,"at_offsets":{"0":1200,"1":1180}}
 //       the next batch of idle partition 1 is judged late against the owners' watermark `wm`,
 //       which came from the other shards
@@ -28,10 +31,10 @@
 namespace freshet::server {
 
 struct JournalRecord {
-  enum class Kind { kStep, kIdle, kActive, kResume };
+  enum class Kind { kStep, kRelease, kIdle, kActive, kResume };
   Kind kind = Kind::kStep;
   int32_t partition = -1;                              // kIdle, kActive, kResume
-  TimestampMs wm = kMinTimestamp;                      // kStep, kResume
+  TimestampMs wm = kMinTimestamp;                      // kStep, kRelease, kResume
   std::vector<std::pair<int32_t, Offset>> at_offsets;  // by partition, ascending
 };
 

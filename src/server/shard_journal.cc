@@ -121,10 +121,13 @@ TimestampMs ShardState::clock_progress(size_t qi, TimestampMs wm, TimestampMs no
   const auto& info = p_.queries()[qi];
   if (!idle) q.stepping = false;
   if (p_.options().replay_journal) {
-    if (!q.replay.empty() && q.replay.front().kind == JournalRecord::Kind::kStep &&
-        journal_due(qi, q.replay.front())) {
-      q.clock_wm = std::max(q.clock_wm, q.replay.front().wm);
+    const JournalRecord* r = q.replay.empty() ? nullptr : &q.replay.front();
+    if (r != nullptr && r->kind == JournalRecord::Kind::kStep && journal_due(qi, *r)) {
+      q.clock_wm = std::max(q.clock_wm, r->wm);
       q.stepping = idle;  // the journaled run stepped while quiet: so is this one
+      q.replay.pop_front();
+    } else if (r != nullptr && r->kind == JournalRecord::Kind::kRelease && journal_due(qi, *r)) {
+      q.stepping = false;
       q.replay.pop_front();
     }
   } else if (idle && q.journal &&
@@ -141,7 +144,13 @@ TimestampMs ShardState::clock_progress(size_t qi, TimestampMs wm, TimestampMs no
     for (size_t s = 0; s < q.peer_quiet.size(); ++s)
       if (s != id().value() && q.peer_quiet[s] && q.upstream.wm[s] != kMaxTimestamp)
         target = std::max(target, q.upstream.wm[s]);
-    if (all_quiet && target > std::max(wm, q.sent_wm)) {
+    if (!all_quiet && q.stepping) {
+      // Another shard reads again: holding the min at the last step would stop the
+      // watermark there while that shard moves on; leave the min as an idle shard does.
+      JournalRecord r{JournalRecord::Kind::kRelease, -1, q.clock_wm, {}};
+      if (!journal(qi, std::move(r))) return wm;
+      q.stepping = false;
+    } else if (all_quiet && target > std::max(wm, q.sent_wm)) {
       JournalRecord r{JournalRecord::Kind::kStep, -1, target, {}};
       if (!journal(qi, std::move(r))) return wm;
       q.clock_wm = target;

@@ -196,6 +196,46 @@ def test_conformance_2_all_inputs_quiet_close_windows_only_with_wallclock_progre
             check_replay(d, cfg)
 
 
+def test_a_shard_that_stepped_from_the_clock_does_not_hold_back_another_that_reads_again():
+    # Two shards step their watermark from the clock while both are quiet, holding the
+    # owners' minimum at the step. Then partition A (shard 0) gets records stamped 10 s ahead
+    # of the clock, without pause: shard 1 must let go of the minimum (journaled as a
+    # release), or the watermark would stay at its last step while A moves on.
+    d, cfg = setup("release", 2, "watermark_delay: 1s, idle_timeout: 400ms, "
+                   "idle_progress: wallclock(2s)", window=1)
+    a, b = key_in(0), key_in(1)
+    now = int(time.time() * 1000)
+    path = f"{d}/in/a.jsonl"
+    with open(path, "w") as f:
+        for i in range(200):
+            f.write(rec(a if i % 2 else b, now - 30_000 + i * 100))
+    proc = start(cfg)
+    try:
+        time.sleep(2.0)  # both idle, then stepping
+        ahead = int(time.time() * 1000) + 10_000
+        for i in range(80):  # 4 s of records every 50 ms: A never goes idle meanwhile
+            with open(path, "a") as f:
+                f.write(rec(a, ahead + i * 50))
+            time.sleep(0.05)
+        rows = lines(f"{d}/out/per_sensor.jsonl")  # read while A is still active
+    finally:
+        err = stop(proc)
+    # A's event watermark passed the first second of its new records two seconds ago: that
+    # window has fired, though the clock is 10 s behind it.
+    first = ahead - ahead % 1000
+    fired = [r for r in rows if r["sensor"] == a and r["window_start"] >= iso(first)]
+    check(fired, f"no window of A's new records from {iso(first)} fired while A was read:\n"
+          f"{[r for r in rows if r['sensor'] == a][-3:]}\n{err}")
+    releases = [l for l in open(f"{d}/data/journal/per_sensor.1.jsonl") if '"release"' in l]
+    check(releases, "shard 1 journaled no release")
+    check_replay(d, cfg)
+
+
+def iso(ms):
+    t = time.gmtime(ms // 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", t) + f".{ms % 1000:03d}Z"
+
+
 def test_conformance_11_a_backlog_read_fast_declares_no_partition_idle():
     # 400k records already in the log of partition A and B, read with a 50 ms idle_timeout:
     # while a reader is behind its log end the partition is not idle, however long the read
@@ -247,16 +287,24 @@ def test_conformance_11_alignment_keeps_the_watermark_spread_within_max_drift():
         with open(f"{d}/in/a.jsonl", "w") as f:
             for i in range(n):
                 f.write(rec(a, BASE + i * a_step) + rec(b, BASE + i * b_step))
+        if name == "aligned-2":  # with checkpoints, whose metrics file carries the spread too
+            with open(cfg, "a") as f:
+                f.write("checkpoint: { interval: 200ms }\n")
         # Unbounded, the partitions never finish, so the spread is measured to the end: on one
         # shard, once both are read, A's last watermark is 4900 s past B's.
         args = ["run", "--config", cfg] + (["--duration", "5s"] if bounded == "false" else [])
         p = run(args, check_rc=0, timeout=300)
-        runs[name] = (p.stderr, open(f"{d}/out/per_sensor.jsonl", "rb").read())
+        runs[name] = (p.stderr, open(f"{d}/out/per_sensor.jsonl", "rb").read(), d)
     free = spread_ms(runs["free-1"][0])
     check(free > 10 * bound, f"without max_drift the spread was only {free} ms\n{runs['free-1'][0]}")
     for name in ("aligned-1", "aligned-2"):
         spread = spread_ms(runs[name][0])
         check(0 <= spread <= bound, f"{name}: the spread reached {spread} ms\n{runs[name][0]}")
+    metrics = dict(line.split() for line in open(f"{runs['aligned-2'][2]}/data/metrics/"
+                                                  "checkpoint.prom") if not line.startswith("#"))
+    prom = float(metrics['freshet_watermark_spread_max_seconds{query="per_sensor",'
+                         'topic="readings"}'])
+    check(0 <= prom <= spread_ms(runs["aligned-2"][0]) / 1000, f"checkpoint.prom: {metrics}")
     out = runs["free-2"][1]
     check(out.count(b"\n") == n * a_step // 60_000 + 1 + 2, f"output:\n{out[:300]}")
     for name in ("aligned-1", "aligned-2"):
@@ -270,5 +318,6 @@ if __name__ == "__main__":
               test_conformance_11_alignment_keeps_the_watermark_spread_within_max_drift])
     main([test_conformance_4_an_idle_partition_resuming_with_old_data_is_late_after_idle_resume,
           test_conformance_2_all_inputs_quiet_close_windows_only_with_wallclock_progress,
+          test_a_shard_that_stepped_from_the_clock_does_not_hold_back_another_that_reads_again,
           test_conformance_11_a_backlog_read_fast_declares_no_partition_idle,
           test_conformance_11_alignment_keeps_the_watermark_spread_within_max_drift])

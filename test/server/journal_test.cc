@@ -41,6 +41,7 @@ TEST_CASE("every kind of journal record reads back as written, in order") {
   const std::vector<JournalRecord> written{
       record(JournalRecord::Kind::kIdle, 3, kMinTimestamp, {{1, Offset(10)}, {3, Offset(7)}}),
       record(JournalRecord::Kind::kStep, -1, 1764064860000, {{1, Offset(10)}, {3, Offset(7)}}),
+      record(JournalRecord::Kind::kRelease, -1, 1764064860000, {{1, Offset(12)}, {3, Offset(7)}}),
       record(JournalRecord::Kind::kResume, 3, 1764064861000, {{1, Offset(12)}, {3, Offset(7)}}),
       record(JournalRecord::Kind::kActive, 3, kMinTimestamp, {{1, Offset(12)}, {3, Offset(9)}}),
   };
@@ -53,6 +54,7 @@ TEST_CASE("every kind of journal record reads back as written, in order") {
   CHECK(contents(path) ==
         "{\"shard\":1,\"idle\":3,\"at_offsets\":{\"1\":10,\"3\":7}}\n"
         "{\"shard\":1,\"wm\":1764064860000,\"at_offsets\":{\"1\":10,\"3\":7}}\n"
+        "{\"shard\":1,\"release\":1764064860000,\"at_offsets\":{\"1\":12,\"3\":7}}\n"
         "{\"shard\":1,\"resume\":3,\"wm\":1764064861000,\"at_offsets\":{\"1\":12,\"3\":7}}\n"
         "{\"shard\":1,\"active\":3,\"at_offsets\":{\"1\":12,\"3\":9}}\n");
   auto read = server::read_journal(fs, path);
