@@ -247,7 +247,8 @@ class ShardState {
   // every shard, is idle (`idle` in), the watermark `wm` becomes max(wm, now - D), journaled
   // before it is used. Replaying, the next journaled step instead, once the readers stand
   // where it was taken. A shard that stepped clears `idle`: it holds the owners' min at its
-  // clock watermark rather than leaving it (shard_journal.cc).
+  // clock watermark rather than leaving it, until another shard reads again and it releases
+  // it, journaled (shard_journal.cc).
   TimestampMs clock_progress(size_t qi, TimestampMs wm, TimestampMs now, bool& idle);
   // --replay-journal: whether every query has applied every record and read its log to the end.
   bool replayed() const;
