@@ -13,8 +13,8 @@ namespace {
 constexpr std::array<std::string_view, 10> kTopicKeys{
     "partitions",  "key",   "retention",      "retention_bytes", "segment_bytes",
     "segment_age", "fsync", "fsync_interval", "schema",          "event_time"};
-constexpr std::array<std::string_view, 5> kEventTimeKeys{"field", "watermark_delay", "idle_timeout",
-                                                         "max_future_skew", "idle_progress"};
+constexpr std::array<std::string_view, 6> kEventTimeKeys{
+    "field", "watermark_delay", "idle_timeout", "max_future_skew", "idle_progress", "max_drift"};
 constexpr std::array<EnumName<FsyncPolicy>, 3> kFsyncNames{{{"always", FsyncPolicy::kAlways},
                                                             {"interval", FsyncPolicy::kInterval},
                                                             {"never", FsyncPolicy::kNever}}};
@@ -84,6 +84,8 @@ void read_event_time(Reader& r, const Entry& e, std::string_view topic, EventTim
       if (auto d = positive_duration(r, f)) out.max_future_skew = *d;
     } else if (f.key == "idle_progress") {
       if (auto p = idle_progress(r, f)) out.idle_progress = *p;
+    } else if (f.key == "max_drift") {
+      if (auto d = positive_duration(r, f)) out.max_drift = *d;
     }
   }
   if (out.idle_progress.mode == IdleProgress::Mode::kWallclock && !out.idle_timeout)

@@ -391,7 +391,8 @@ void Coordinator::committed(uint64_t epoch, bool good, int64_t began, uint64_t b
       // Best effort: metrics must never stop the pipeline.
       const std::string dir = p->config().data_dir + "/metrics";
       if (!p->fs().mkdirs(dir)) return;
-      const std::string text = p->checkpoint_stats().prometheus(wall_clock_ms());
+      const std::string text =
+          p->checkpoint_stats().prometheus(wall_clock_ms()) + p->watermark_prometheus();
       auto fd = p->fs().open(dir + "/checkpoint.prom.tmp", O_WRONLY | O_CREAT | O_TRUNC);
       if (!fd || !p->fs().pwrite(fd->get(), text.data(), text.size(), 0)) return;
       (void)p->fs().rename(dir + "/checkpoint.prom.tmp", dir + "/checkpoint.prom");

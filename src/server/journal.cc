@@ -27,11 +27,28 @@ bool expect(std::string_view text, size_t& pos, std::string_view what) {
 
 // The line format is fixed (JournalWriter writes it), so this reads exactly that shape
 // rather than general JSON.
-bool parse_step(std::string_view line, JournalStep& out) {
+bool parse_record(std::string_view line, JournalRecord& out) {
   size_t pos = 0;
   uint32_t shard = 0;
   if (!expect(line, pos, "{\"shard\":") || !integer(line, pos, shard)) return false;
-  if (!expect(line, pos, ",\"wm\":") || !integer(line, pos, out.wm)) return false;
+  if (expect(line, pos, ",\"release\":")) {
+    if (!integer(line, pos, out.wm)) return false;
+    out.kind = JournalRecord::Kind::kRelease;
+  } else if (expect(line, pos, ",\"idle\":")) {
+    out.kind = JournalRecord::Kind::kIdle;
+  } else if (expect(line, pos, ",\"active\":")) {
+    out.kind = JournalRecord::Kind::kActive;
+  } else if (expect(line, pos, ",\"resume\":")) {
+    out.kind = JournalRecord::Kind::kResume;
+  } else {
+    out.kind = JournalRecord::Kind::kStep;
+  }
+  const bool has_partition =
+      out.kind != JournalRecord::Kind::kStep && out.kind != JournalRecord::Kind::kRelease;
+  if (has_partition && !integer(line, pos, out.partition)) return false;
+  const bool has_wm =
+      out.kind == JournalRecord::Kind::kStep || out.kind == JournalRecord::Kind::kResume;
+  if (has_wm && (!expect(line, pos, ",\"wm\":") || !integer(line, pos, out.wm))) return false;
   if (!expect(line, pos, ",\"at_offsets\":{")) return false;
   while (!expect(line, pos, "}")) {
     if (!out.at_offsets.empty() && !expect(line, pos, ",")) return false;
@@ -60,24 +77,49 @@ Result<JournalWriter> JournalWriter::open(io::FileSystem& fs, const std::string&
   return JournalWriter(fs, std::move(fd), path, end);
 }
 
-Status JournalWriter::append(ShardId shard, const JournalStep& step) {
-  std::string line =
-      fmt::format("{{\"shard\":{},\"wm\":{},\"at_offsets\":{{", shard.value(), step.wm);
-  for (size_t i = 0; i < step.at_offsets.size(); ++i)
+Status JournalWriter::append(ShardId shard, const JournalRecord& record) {
+  std::string line = fmt::format("{{\"shard\":{}", shard.value());
+  switch (record.kind) {
+    case JournalRecord::Kind::kStep:
+      fmt::format_to(std::back_inserter(line), ",\"wm\":{}", record.wm);
+      break;
+    case JournalRecord::Kind::kRelease:
+      fmt::format_to(std::back_inserter(line), ",\"release\":{}", record.wm);
+      break;
+    case JournalRecord::Kind::kIdle:
+      fmt::format_to(std::back_inserter(line), ",\"idle\":{}", record.partition);
+      break;
+    case JournalRecord::Kind::kActive:
+      fmt::format_to(std::back_inserter(line), ",\"active\":{}", record.partition);
+      break;
+    case JournalRecord::Kind::kResume:
+      fmt::format_to(std::back_inserter(line), ",\"resume\":{},\"wm\":{}", record.partition,
+                     record.wm);
+      break;
+  }
+  line += ",\"at_offsets\":{";
+  for (size_t i = 0; i < record.at_offsets.size(); ++i)
     fmt::format_to(std::back_inserter(line), "{}\"{}\":{}", i == 0 ? "" : ",",
-                   step.at_offsets[i].first, step.at_offsets[i].second.value());
+                   record.at_offsets[i].first, record.at_offsets[i].second.value());
   line += "}}\n";
   FRESHET_ASSIGN_OR_RETURN(size_t wrote, fs_->pwrite(fd_.get(), line.data(), line.size(), end_));
   if (wrote != line.size())
     return make_error(ErrorCode::kIo, "{}: wrote {} of {} bytes", path_, wrote, line.size());
   end_ += line.size();
+  dirty_ = true;
+  return ok();
+}
+
+Status JournalWriter::sync() {
+  if (!dirty_) return ok();
+  dirty_ = false;
   return fs_->fdatasync(fd_.get());
 }
 
-Result<std::vector<JournalStep>> read_journal(io::FileSystem& fs, const std::string& path) {
-  std::vector<JournalStep> steps;
+Result<std::vector<JournalRecord>> read_journal(io::FileSystem& fs, const std::string& path) {
+  std::vector<JournalRecord> records;
   FRESHET_ASSIGN_OR_RETURN(bool exists, fs.exists(path));
-  if (!exists) return steps;
+  if (!exists) return records;
   FRESHET_ASSIGN_OR_RETURN(auto fd, fs.open(path, O_RDONLY | O_CLOEXEC));
   FRESHET_ASSIGN_OR_RETURN(uint64_t size, fs.file_size(fd.get()));
   std::string text(size, '\0');
@@ -86,15 +128,15 @@ Result<std::vector<JournalStep>> read_journal(io::FileSystem& fs, const std::str
   size_t line_no = 0;
   for (size_t pos = 0; pos < text.size();) {
     const size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) break;  // torn tail: never shipped
+    if (nl == std::string::npos) break;  // torn tail: never acted on
     ++line_no;
-    JournalStep step;
-    if (!parse_step(std::string_view(text).substr(pos, nl - pos), step))
-      return make_error(ErrorCode::kCorruption, "{} line {}: not a journal step", path, line_no);
-    steps.push_back(std::move(step));
+    JournalRecord record;
+    if (!parse_record(std::string_view(text).substr(pos, nl - pos), record))
+      return make_error(ErrorCode::kCorruption, "{} line {}: not a journal record", path, line_no);
+    records.push_back(std::move(record));
     pos = nl + 1;
   }
-  return steps;
+  return records;
 }
 
 }  // namespace freshet::server

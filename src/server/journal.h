@@ -1,14 +1,24 @@
 #pragma once
-// The pipeline journal (semantics §3.8): the watermark steps a query took from the wall clock
-// (`idle_progress: wallclock(...)`, §3.3) instead of from its records. A replay of the same
-// log (`freshet run --replay-journal`) applies each step at the same reader positions instead
-// of reading the clock, so its outputs are byte-identical to the journaled run's.
+// The pipeline journal (semantics §3.8): every decision a query's readers took from the wall
+// clock or from other shards' timing rather than from its records. A replay of the same log
+// (`freshet run --replay-journal`) applies each one at the same reader positions instead of
+// reading the clock, so its outputs are byte-identical to the journaled run's.
 //
 // One file per (query, shard): <data_dir>/journal/<query>.<shard>.jsonl, one JSON object a
-// line, written in the order the steps were taken:
+// line, in the order the decisions were taken. Each names, in `at_offsets`, every partition the
+// shard reads with its reader's position (the next offset to read) at the decision:
 //   {"shard":0,"wm":1764064860000,"at_offsets":{"0":1200,"1":1180}}
-// `wm` is the watermark the shard shipped; `at_offsets` maps each partition the shard reads
-// to its reader's position (the next offset to read) when the step was taken.
+//       the wall clock stepped the watermark (`idle_progress: wallclock(...)`, §3.3)
+//   {"shard":0,"idle":1,"at_offsets":{"0":1200,"1":1180}}
+//       partition 1 went idle: caught up and quiet for idle_timeout (§3.3)
+//   {"shard":0,"active":1,"at_offsets":{"0":1200,"1":1190}}
+//       partition 1 is back from idleness and rejoins the watermark minimum (§3.2 rule 4)
+//   {"shard":0,"release":1764064860000,"at_offsets":{"0":1200,"1":1180}}
+//       another shard's readers are no longer all idle: this shard stops holding the owners'
+//       minimum at its last wall-clock step and leaves it, as an idle shard does
+//   {"shard":0,"resume":1,"wm":1764064860000,"at_offsets":{"0":1200,"1":1180}}
+//       the next batch of idle partition 1 is judged late against the owners' watermark `wm`,
+//       which came from the other shards
 
 #include <string>
 #include <utility>
@@ -20,24 +30,29 @@
 
 namespace freshet::server {
 
-struct JournalStep {
-  TimestampMs wm = kMinTimestamp;
+struct JournalRecord {
+  enum class Kind { kStep, kRelease, kIdle, kActive, kResume };
+  Kind kind = Kind::kStep;
+  int32_t partition = -1;                              // kIdle, kActive, kResume
+  TimestampMs wm = kMinTimestamp;                      // kStep, kRelease, kResume
   std::vector<std::pair<int32_t, Offset>> at_offsets;  // by partition, ascending
 };
 
 std::string journal_path(const std::string& data_dir, const std::string& query, ShardId shard);
 
-// Appends steps to one journal file. Owned by the shard that reads the query's partitions;
+// Appends records to one journal file. Owned by the shard that reads the query's partitions;
 // used by its thread only.
 class JournalWriter {
  public:
   // Opens `path`, creating it (and its directory); `truncate` starts it over (freshet run
   // --reset, which also starts the log over).
   static Result<JournalWriter> open(io::FileSystem& fs, const std::string& path, bool truncate);
-  // Appends the step and fdatasyncs it: the watermark may be shipped only after this returns,
-  // so no output exists that the journal cannot explain. Called while every input is idle,
-  // so the shard has nothing else to do meanwhile.
-  Status append(ShardId shard, const JournalStep& step);
+  // Writes the record; it is durable after the next sync().
+  Status append(ShardId shard, const JournalRecord& record);
+  // fdatasyncs what append() wrote since the last sync (nothing to do when nothing was). A
+  // decision's effects (a watermark, a late record) may leave the shard only after this
+  // returns, so no output exists that the journal cannot explain.
+  Status sync();
 
  private:
   JournalWriter(io::FileSystem& fs, io::UniqueFd fd, std::string path, uint64_t end)
@@ -46,11 +61,12 @@ class JournalWriter {
   io::UniqueFd fd_;
   std::string path_;
   uint64_t end_;
+  bool dirty_ = false;
 };
 
-// Every step of a journal file, in order; none when the file does not exist. A line that is
-// not a step is corruption, reported with its line number. A torn last line (no newline: the
-// run died inside append) is dropped, as its watermark was never shipped.
-Result<std::vector<JournalStep>> read_journal(io::FileSystem& fs, const std::string& path);
+// Every record of a journal file, in order; none when the file does not exist. A line that is
+// not a record is corruption, reported with its line number. A torn last line (no newline: the
+// run died inside append) is dropped, as nothing it decided was shipped.
+Result<std::vector<JournalRecord>> read_journal(io::FileSystem& fs, const std::string& path);
 
 }  // namespace freshet::server

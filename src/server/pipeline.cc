@@ -31,6 +31,7 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
       q.idle_timeout = topic.event_time->idle_timeout;
       q.max_future_skew = topic.event_time->max_future_skew;
       q.idle_progress = topic.event_time->idle_progress;
+      q.max_drift = topic.event_time->max_drift;
     }
     const auto& qc = config_.queries.at(name);
     if (qc.emit == config::EmitPolicy::kEarly && !plan->stateless()) q.early_every = qc.early_every;
@@ -66,6 +67,30 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
   }
   remaining_.store(remaining, std::memory_order_release);
   states_.resize(shards_);
+  spreads_ = std::make_unique<std::atomic<DurationMs>[]>(queries_.size());
+  for (size_t i = 0; i < queries_.size(); ++i) spreads_[i].store(-1, std::memory_order_relaxed);
+}
+
+void Pipeline::note_spread(size_t query, DurationMs spread) {
+  auto& max = spreads_[query];
+  DurationMs seen = max.load(std::memory_order_relaxed);
+  while (seen < spread && !max.compare_exchange_weak(seen, spread, std::memory_order_relaxed)) {
+  }
+}
+
+std::string Pipeline::watermark_prometheus() const {
+  std::string out =
+      "# HELP freshet_watermark_spread_max_seconds Largest spread observed between the "
+      "watermarks of the partitions a query reads.\n"
+      "# TYPE freshet_watermark_spread_max_seconds gauge\n";
+  for (size_t i = 0; i < queries_.size(); ++i) {
+    const DurationMs spread = max_spread(i);
+    if (spread < 0) continue;
+    fmt::format_to(std::back_inserter(out),
+                   "freshet_watermark_spread_max_seconds{{query=\"{}\",topic=\"{}\"}} {}\n",
+                   queries_[i].name, queries_[i].topic, static_cast<double>(spread) / 1e3);
+  }
+  return out;
 }
 
 Pipeline::~Pipeline() = default;

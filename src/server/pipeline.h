@@ -39,6 +39,7 @@ struct QueryInfo {
   std::optional<DurationMs> idle_timeout;     // the topic's event_time.idle_timeout
   std::optional<DurationMs> max_future_skew;  // the topic's event_time.max_future_skew
   config::IdleProgress idle_progress;         // the topic's event_time.idle_progress
+  std::optional<DurationMs> max_drift;        // the topic's event_time.max_drift (alignment)
   // emit: early on a windowed query: how often open windows report their current values.
   std::optional<DurationMs> early_every;
   // Sinks fed by this query: (sink index, the query's position among that sink's inputs).
@@ -126,6 +127,16 @@ class Pipeline {
   bool replay_finished() const { return replayed_.load(std::memory_order_acquire) == shards_; }
   uint32_t shards_stopped() const { return stopped_.load(std::memory_order_acquire); }
 
+  // The largest watermark spread a shard observed across the partitions a query reads
+  // (alignment.h), for the run summary and the metrics; -1 before any. A metric only: the
+  // shards align through in-band messages, never through these.
+  void note_spread(size_t query, DurationMs spread);
+  DurationMs max_spread(size_t query) const {
+    return spreads_[query].load(std::memory_order_relaxed);
+  }
+  // The Prometheus text of the spreads (appended to checkpoint.prom).
+  std::string watermark_prometheus() const;
+
  private:
   config::Config config_;
   Plans plans_;
@@ -156,6 +167,8 @@ class Pipeline {
   std::atomic<bool> shutdown_{false};
   std::atomic<uint32_t> stopped_{0};
   std::atomic<uint32_t> replayed_{0};
+  // Per query: the largest spread any shard saw.
+  std::unique_ptr<std::atomic<DurationMs>[]> spreads_;
   mutable std::mutex failure_mu_;  // only on the error path
   std::string failure_;
 };

@@ -81,6 +81,12 @@ void print_summary(Pipeline& p, int64_t elapsed_ns) {
         "({} after_idle_resume), {} stamped beyond max_future_skew",
         p.queries()[qi].name, records, secs, secs > 0 ? static_cast<double>(records) / secs : 0.0,
         filtered, malformed, late, resumed, clamped);
+    const auto& info = p.queries()[qi];
+    if (const DurationMs spread = p.max_spread(qi); spread >= 0 && info.partitions > 1)
+      log::info("query {}: the watermarks of `{}`'s partitions were at most {} ms apart ({})",
+                info.name, info.topic, spread,
+                info.max_drift ? fmt::format("max_drift {} ms", *info.max_drift)
+                               : std::string("no max_drift"));
   }
   if (p.checkpointing()) {
     const auto& c = p.checkpoint_stats();

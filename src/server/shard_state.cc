@@ -11,13 +11,6 @@ namespace {
 
 constexpr int kMaxBatchesPerPoll = 64;
 
-// The watermark of one partition: bounded out-of-orderness, maxTs - delay - 1 (semantics
-// §3.1), without overflowing for the "no data yet" sentinel.
-TimestampMs partition_watermark(TimestampMs max_ts, DurationMs delay) {
-  if (max_ts == kMinTimestamp) return kMinTimestamp;
-  return max_ts - delay - 1;
-}
-
 }  // namespace
 
 ShardState::ShardState(Pipeline& pipeline, shard::Shard& shard) : p_(pipeline), shard_(shard) {}
@@ -129,6 +122,8 @@ Status ShardState::open() {
     }
     q.upstream.reset(n);
     q.align.reset(n);
+    q.drift.reset(n, id(), qi.max_drift);
+    q.peer_quiet.assign(n, false);
     queries_.push_back(std::move(q));
   }
   FRESHET_TRY(open_journals());
@@ -283,16 +278,14 @@ bool ShardState::poll_query(size_t qi) {
     else
       q.local->set_future_bound(bound);
   }
-  // Replaying: read no further than where the next journaled step was taken (§3.8).
-  const JournalStep* step = q.replay.empty() ? nullptr : &q.replay.front();
+  const bool replaying = p_.options().replay_journal;
   for (auto& in : q.inputs) {
     if (in.ended) continue;
-    std::optional<Offset> stop;
-    if (step != nullptr)
-      for (const auto& [part, off] : step->at_offsets)
-        if (part == in.log_partition) stop = off;
     for (int b = 0; b < kMaxBatchesPerPoll; ++b) {
-      if (stop && in.reader->position() >= *stop) break;
+      // Replaying: read no further than where the next journaled decision was taken (§3.8).
+      // Alignment only orders reads, and the journal pins the order that matters.
+      if (replaying ? !replay_allows_read(qi, in) : !aligned(qi, in)) break;
+      const Offset before = in.reader->position();
       auto next = in.reader->next();
       if (!next) {
         p_.fail(fmt::format("query `{}` reading {}: {}", info.name, in.log->dir(),
@@ -330,12 +323,15 @@ bool ShardState::poll_query(size_t qi) {
       // the watermark passed while it was idle is late because of that idleness (§3.2 rule
       // 4). Its shard may have been idle as a whole, so the watermark to judge by is the
       // highest output, which this shard sees as the owners' merged watermark. That view
-      // depends on the other shards' timing and is not journaled yet, so a replay judges by
-      // its own journaled steps only.
+      // depends on the other shards' timing, so it is journaled (a replay applies it in
+      // replay_allows_read).
       const auto cause =
           in.idle ? query::LateCause::kAfterIdleResume : query::LateCause::kPastLateness;
-      if (in.idle && q.local && !p_.options().replay_journal)
+      if (in.idle && q.local && !replaying && q.merged_wm > q.local->drained_watermark()) {
+        JournalRecord r{JournalRecord::Kind::kResume, in.log_partition, q.merged_wm, {}};
+        if (!journal(qi, std::move(r), &in, before)) break;
         q.local->restore_watermark(q.merged_wm);
+      }
       const auto stats = q.stateless ? q.stateless->process(q.values, padding, q.fired)
                                      : q.local->add_batch(q.values, padding, cause);
       q.records += stats.records;
@@ -348,11 +344,17 @@ bool ShardState::poll_query(size_t qi) {
       did = true;
     }
   }
+  // The journal explains every late record before it leaves, and every watermark.
+  if (!sync_journal(qi)) return did;
   send_rejects(qi);
   bool idle = false;
   const TimestampMs now = wall_clock_ms();
-  TimestampMs wm = shard_watermark(q, info, now, idle);
+  if (replaying) apply_journaled_idleness(qi);
+  TimestampMs wm = shard_watermark(qi, now, idle);
+  const bool quiet = idle || wm == kMaxTimestamp;
   if (q.local) wm = clock_progress(qi, wm, now, idle);
+  if (!sync_journal(qi)) return did;
+  report_status(qi, quiet);
   if (q.stateless) {
     // Rows go straight to the sinks with this shard's watermark: a sink releases them in
     // event-time order once every shard has passed them.
@@ -373,8 +375,11 @@ bool ShardState::poll_query(size_t qi) {
   return did;
 }
 
-TimestampMs ShardState::shard_watermark(QueryShard& q, const QueryInfo& info, TimestampMs now,
-                                        bool& idle) {
+TimestampMs ShardState::shard_watermark(size_t qi, TimestampMs now, bool& idle) {
+  auto& q = queries_[qi];
+  const auto& info = p_.queries()[qi];
+  // A replay takes a journaled query's idleness from the journal, never from the clock.
+  const bool from_journal = q.journaled && p_.options().replay_journal;
   TimestampMs wm = kMaxTimestamp, highest = kMinTimestamp;
   bool any_active = false;
   for (auto& in : q.inputs) {
@@ -388,14 +393,16 @@ TimestampMs ShardState::shard_watermark(QueryShard& q, const QueryInfo& info, Ti
     const bool idle_now = !in.ended && info.idle_timeout && caught_up &&
                           topic_backlog_[info.topic] == 0 &&
                           now - quiet_since >= *info.idle_timeout;
-    if (idle_now) {
-      in.idle = true;
-      continue;
-    }
     // A partition back from idleness rejoins the min only once it has caught up with what
     // was already emitted; until then the others keep the watermark moving (§3.2 rule 4).
-    if (in.idle && w < q.sent_wm) continue;
-    in.idle = false;
+    const bool is_idle = from_journal ? in.idle : idle_now || (in.idle && w < q.sent_wm);
+    if (is_idle != in.idle && q.journal) {
+      // Both transitions depend on when records arrived: journaled where they were taken.
+      const auto kind = is_idle ? JournalRecord::Kind::kIdle : JournalRecord::Kind::kActive;
+      if (!journal(qi, JournalRecord{kind, in.log_partition, kMinTimestamp, {}})) continue;
+    }
+    in.idle = is_idle;
+    if (is_idle) continue;
     any_active = true;
     wm = std::min(wm, w);
   }
@@ -404,96 +411,6 @@ TimestampMs ShardState::shard_watermark(QueryShard& q, const QueryInfo& info, Ti
   idle = !any_active && !q.inputs.empty();
   if (!any_active) wm = q.inputs.empty() ? kMaxTimestamp : highest;
   return wm;
-}
-
-Status ShardState::open_journals() {
-  for (size_t qi = 0; qi < queries_.size(); ++qi) {
-    auto& q = queries_[qi];
-    const auto& info = p_.queries()[qi];
-    if (!q.local || q.inputs.empty()) continue;
-    const std::string path = journal_path(p_.config().data_dir, info.name, id());
-    if (p_.options().replay_journal) {
-      FRESHET_ASSIGN_OR_RETURN(auto steps, read_journal(p_.fs(), path));
-      // Each step names exactly the partitions this shard reads; other names mean the
-      // journal was written with another shard count, and its positions mean nothing here.
-      for (const auto& s : steps) {
-        bool same = s.at_offsets.size() == q.inputs.size();
-        for (const auto& in : q.inputs)
-          same = same && std::any_of(s.at_offsets.begin(), s.at_offsets.end(),
-                                     [&](const auto& a) { return a.first == in.log_partition; });
-        if (!same)
-          return make_error(ErrorCode::kConfig,
-                            "{}: the journal was written for other partitions on shard {}; "
-                            "replay with the shard count of the journaled run",
-                            path, id().value());
-      }
-      q.replay.assign(steps.begin(), steps.end());
-    } else if (info.idle_progress.mode == config::IdleProgress::Mode::kWallclock) {
-      FRESHET_ASSIGN_OR_RETURN(auto w, JournalWriter::open(p_.fs(), path, p_.options().reset));
-      q.journal.emplace(std::move(w));
-    }
-  }
-  return ok();
-}
-
-TimestampMs ShardState::clock_progress(size_t qi, TimestampMs wm, TimestampMs now, bool& idle) {
-  // The clock moves in whole steps of this many ms, so a quiet query journals ten steps a
-  // second at most; the watermark then trails the clock by max_delay plus up to one step.
-  constexpr TimestampMs kClockStep = 100;
-  auto& q = queries_[qi];
-  if (p_.options().replay_journal) {
-    if (q.replay.empty()) return wm;
-    const JournalStep& step = q.replay.front();
-    for (const auto& [part, off] : step.at_offsets)
-      for (const auto& in : q.inputs)
-        if (in.log_partition == part && in.reader->position() != off) {
-          // Short of the step: it waits. Past it: the log is not the journaled one.
-          if (in.reader->position() > off || in.ended)
-            p_.fail(
-                fmt::format("query `{}`: partition {} was read past offset {}, where the "
-                            "journal stepped the watermark: the log differs from the "
-                            "journaled run's",
-                            p_.queries()[qi].name, part, off.value()));
-          return wm;
-        }
-    wm = std::max(wm, step.wm);
-    q.replay.pop_front();
-    // The journaled run stepped while every input was idle: so are they here, which makes
-    // records older than the step late for the same reason (after_idle_resume).
-    idle = true;
-    for (auto& in : q.inputs) in.idle = true;
-    return wm;
-  }
-  const auto& info = p_.queries()[qi];
-  if (!q.journal || !idle) return wm;
-  // Every shard reading the query must be idle too, as its owners last heard: stepping while
-  // another shard still reads would make that shard's records late (§3.3 "all inputs").
-  // A shard without partitions of the topic reports kMaxTimestamp and holds nothing back.
-  for (size_t s = 0; s < q.upstream.wm.size(); ++s)
-    if (!q.upstream.idle[s] && q.upstream.wm[s] != kMaxTimestamp) return wm;
-  TimestampMs clock = now - info.idle_progress.max_delay;
-  clock -= clock % kClockStep;
-  if (clock <= std::max(wm, q.sent_wm)) return wm;
-  JournalStep step;
-  step.wm = clock;
-  for (const auto& in : q.inputs)
-    step.at_offsets.emplace_back(in.log_partition, in.reader->position());
-  std::sort(step.at_offsets.begin(), step.at_offsets.end());
-  if (auto st = q.journal->append(id(), step); !st) {
-    p_.fail(fmt::format("query `{}`: journaling a wall-clock watermark: {}", p_.queries()[qi].name,
-                        st.error().message));
-    return wm;
-  }
-  return clock;
-}
-
-bool ShardState::replayed() const {
-  for (const auto& q : queries_) {
-    if (!q.replay.empty()) return false;
-    for (const auto& in : q.inputs)
-      if (!in.ended && in.reader->position() < in.log->end_offset()) return false;
-  }
-  return true;
 }
 
 void ShardState::ship(size_t qi, TimestampMs wm, bool idle) {

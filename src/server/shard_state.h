@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "alignment.h"
 #include "barrier_aligner.h"
 #include "freshet/base/bytes.h"
 #include "freshet/io/ring.h"
@@ -51,6 +52,13 @@ struct Valve {
   }
 };
 
+// The watermark of one partition: bounded out-of-orderness, maxTs - delay - 1 (semantics
+// §3.1), without overflowing for the "no data yet" sentinel.
+inline TimestampMs partition_watermark(TimestampMs max_ts, DurationMs delay) {
+  if (max_ts == kMinTimestamp) return kMinTimestamp;
+  return max_ts - delay - 1;
+}
+
 // One query's work on one shard.
 struct QueryShard {
   struct Input {
@@ -75,10 +83,21 @@ struct QueryShard {
   std::vector<std::string> late_rows, dead_rows;  // rejected records of the current poll
   BarrierAligner align;                           // owner side: one channel per reading shard
   uint32_t early_ticks = 0;  // owner side, emit: early: ticks heard since the last early fire
-  // idle_progress: wallclock (semantics §3.3, §3.8). A live run writes each wall-clock
-  // watermark step to `journal`; --replay-journal applies `replay`'s steps instead, in order.
+  // The journal (semantics §3.8, journal.h) of a windowed query whose topic has an
+  // idle_timeout: a live run writes each idleness decision and wall-clock step to `journal`;
+  // --replay-journal applies `replay`'s records instead of reading the clock, in order.
   std::optional<JournalWriter> journal;
-  std::deque<JournalStep> replay;
+  std::deque<JournalRecord> replay;
+  bool journaled = false;  // idleness comes from the journal (replaying) or goes to it (live)
+  // idle_progress: wallclock. `stepping`: every input is idle and the shard holds the owners'
+  // min at `clock_wm`, its last wall-clock step.
+  TimestampMs clock_wm = kMinTimestamp;
+  bool stepping = false;
+  // Per shard, whether every input it reads is idle (or it reads none), as it last said.
+  std::vector<bool> peer_quiet;
+  WatermarkAlignment drift;                          // alignment.h
+  std::vector<PartitionMark> marks;                  // reused
+  std::optional<std::pair<TimestampMs, bool>> told;  // (low mark, quiet) the others last heard
   uint64_t records = 0, filtered = 0, malformed = 0, late = 0, future_clamped = 0;
   uint64_t late_after_idle_resume = 0;  // of `late`: from partitions back from idleness
 };
@@ -166,6 +185,9 @@ class ShardState {
   // Messages from other shards (they arrive as tasks on this shard).
   void on_partials(size_t query, ShardId from, query::PartialBatch batch);
   void on_upstream_watermark(size_t query, ShardId from, TimestampMs wm, bool idle);
+  // Another shard's readers of `query`: their low mark for alignment (alignment.h) and whether
+  // every input they read is idle (shard_alignment.cc).
+  void on_reader_status(size_t query, ShardId from, TimestampMs low, bool quiet);
   // `side` is 0 for rows of a stateless query, 1 + input for rows a merger fired.
   void on_rows(size_t sink, size_t input, ShardId from, size_t side, bool idle,
                query::FiredRows rows, TimestampMs wm);
@@ -225,17 +247,38 @@ class ShardState {
   // FIFO channel by `marker(owner)`: the owner that runs the marker has every partial before it.
   void send_partials_then(size_t qi, const std::function<shard::Task(ShardId owner)>& marker);
   // idle_progress: wallclock(D) (semantics §3.3): while every partition of the query, on
-  // every shard, is idle, the watermark `wm` becomes max(wm, now - D), journaled before it is
-  // used. Replaying, the next journaled step instead, once the readers stand where it was
-  // taken. Sets `idle` when it steps.
+  // every shard, is idle (`idle` in), the watermark `wm` becomes max(wm, now - D), journaled
+  // before it is used. Replaying, the next journaled step instead, once the readers stand
+  // where it was taken. A shard that stepped clears `idle`: it holds the owners' min at its
+  // clock watermark rather than leaving it, until another shard reads again and it releases
+  // it, journaled (shard_journal.cc).
   TimestampMs clock_progress(size_t qi, TimestampMs wm, TimestampMs now, bool& idle);
-  // --replay-journal: whether every query has applied every step and read its log to the end.
+  // --replay-journal: whether every query has applied every record and read its log to the end.
   bool replayed() const;
   Status open_journals();
+  // Appends a decision to the query's journal, with every reader's position (`before` for
+  // `at`, whose batch was read already); false after failing the pipeline.
+  bool journal(size_t qi, JournalRecord r, const QueryShard::Input* at = nullptr,
+               Offset before = Offset(0));
+  bool sync_journal(size_t qi);
+  // Replaying: whether the readers stand exactly where `r` was taken (past it fails the run).
+  bool journal_due(size_t qi, const JournalRecord& r);
+  // Replaying: whether `in` may read its next batch before the next journaled decision,
+  // applying the owners' watermark of a journaled resume that is due.
+  bool replay_allows_read(size_t qi, QueryShard::Input& in);
+  // Replaying: applies the journaled idleness transitions that are due.
+  void apply_journaled_idleness(size_t qi);
   // This shard's watermark for a query: the valve over the partitions it reads (semantics
-  // §3.2-3.3), with idleness judged from the log's own end and last append time.
-  // Sets `idle` when every partition is idle (the state to tell downstream).
-  TimestampMs shard_watermark(QueryShard& q, const QueryInfo& info, TimestampMs now, bool& idle);
+  // §3.2-3.3), with idleness judged from the log's own end and last append time (or, for a
+  // journaled query being replayed, taken from the journal). Sets `idle` when every partition
+  // is idle (the state to tell downstream).
+  TimestampMs shard_watermark(size_t qi, TimestampMs now, bool& idle);
+  // Watermark alignment (shard_alignment.cc): whether `in` may read its next batch.
+  bool aligned(size_t qi, const QueryShard::Input& in);
+  // Measures the spread and tells the other shards this shard's low mark and quiet state
+  // when either changed.
+  void report_status(size_t qi, bool quiet);
+  Marks local_marks(size_t qi);
   // Sends rows fired (or projected) on this shard, and this shard's watermark for them, to
   // every sink the query feeds.
   void send_rows(size_t qi, query::FiredRows& rows, TimestampMs wm, bool idle, bool from_owner);

@@ -61,3 +61,35 @@ TEST_CASE("idle_progress errors point at the value, and wallclock needs an idle_
   CHECK(r.diagnostics[0].code == "E0104");
   CHECK(r.diagnostics[0].message.find("idle_timeout") != std::string::npos);
 }
+
+TEST_CASE("event_time takes a max_drift duration for watermark alignment") {
+  auto r = config::parse(
+      "p.yaml", "version: 1\ntopics:\n  t: { event_time: { field: ts, max_drift: 30s } }\n");
+  REQUIRE(r.diagnostics.empty());
+  CHECK(r.config->topics.at("t").event_time->max_drift == 30000);
+  auto unset = config::parse("p.yaml", "version: 1\ntopics:\n  t: { event_time: { field: ts } }\n");
+  REQUIRE(unset.diagnostics.empty());
+  CHECK_FALSE(unset.config->topics.at("t").event_time->max_drift.has_value());
+}
+
+TEST_CASE("max_drift errors point at the value") {
+  struct Case {
+    const char* value;
+    const char* code;
+  };
+  for (const Case& c : {Case{"0s", "E0201"}, Case{"30", "E0201"}, Case{"soon", "E0201"}}) {
+    CAPTURE(c.value);
+    auto r = config::parse("p.yaml", std::string("version: 1\ntopics:\n  t:\n    event_time:\n"
+                                                 "      field: ts\n      max_drift: ") +
+                                         c.value + "\n");
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(r.diagnostics[0].code == c.code);
+    CHECK(r.diagnostics[0].pos.line == 6);
+    CHECK(r.diagnostics[0].pos.col == 18);
+  }
+  auto typo = config::parse(
+      "p.yaml", "version: 1\ntopics:\n  t: { event_time: { field: ts, max_drfit: 30s } }\n");
+  REQUIRE(typo.diagnostics.size() == 1);
+  CHECK(typo.diagnostics[0].message.find("max_drfit") != std::string::npos);
+  CHECK(typo.diagnostics[0].help.find("max_drift") != std::string::npos);
+}

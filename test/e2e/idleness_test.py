@@ -3,6 +3,7 @@
 test 3 (future clamp) are in file_source_test.py."""
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -129,6 +130,24 @@ def test_conformance_4_an_idle_partition_resuming_with_old_data_is_late_after_id
         first = [r for r in rows if r["window_start"] == "2025-11-25T10:00:00.000Z"]
         check(sorted((r["sensor"], r["n"]) for r in first) == sorted([(a, 600), (b, 300)]),
               f"first minute: {first}")
+        # The idleness decisions came from the clock; the journal holds where each was taken,
+        # so a replay of the same log (read at full speed, B never quiet) repeats them.
+        check_replay(d, cfg)
+
+
+def check_replay(d, cfg):
+    """Replays the journal of the run in `d` and checks that it writes the same bytes."""
+    out, late_path = f"{d}/out/per_sensor.jsonl", f"{d}/out/per_sensor.late.jsonl"
+    read = lambda path: open(path, "rb").read() if os.path.exists(path) else b""
+    live = (read(out), read(late_path))
+    if os.path.exists(late_path):
+        os.remove(late_path)  # opened on the first late record: a replay without one keeps it
+    p = run(["run", "--config", cfg, "--replay-journal"], check_rc=0, timeout=60)
+    replay = (read(out), read(late_path))
+    if replay != live:
+        open(f"{d}/live.out", "wb").write(live[0])
+        open(f"{d}/live.late", "wb").write(live[1])
+    check(replay == live, f"the replay differs from the live run in {d}\n{p.stderr}")
 
 
 def quiet_run(d, cfg, now):
@@ -144,7 +163,7 @@ def quiet_run(d, cfg, now):
         time.sleep(2.0)
         with open(path, "a") as f:
             f.write(rec(key_in(0), now - 25_000))
-            f.write(rec(key_in(1), int(time.time() * 1000) - 1000))
+            f.write(rec(key_in(1), int(time.time() * 1000) - 1500))
         time.sleep(2.5)
     finally:
         return stop(proc)
@@ -153,38 +172,68 @@ def quiet_run(d, cfg, now):
 def test_conformance_2_all_inputs_quiet_close_windows_only_with_wallclock_progress():
     # With a 1-minute watermark delay no event watermark closes a 1 s window of the last
     # 30 s. idle_progress: none (the default) leaves them open; wallclock(2s) closes them
-    # from the clock once every partition is idle, journaling each step.
+    # from the clock once every partition is idle, journaling each step. The replay of the
+    # journal equals the live run, with two shards too, whichever shard's step came first:
+    # that is timing, so the two-shard run is repeated to catch it.
     now = int(time.time() * 1000)
-    for shards in (1, 2):
+    for shards, rounds in ((1, 1), (2, 3)):
         et = "watermark_delay: 1m, idle_timeout: 200ms"
         d, cfg = setup(f"quiet-none-{shards}", shards, et, window=1)
         quiet_run(d, cfg, now)
         check(lines(f"{d}/out/per_sensor.jsonl") == [], "windows closed with idle_progress none")
 
-        d, cfg = setup(f"quiet-clock-{shards}", shards, et + ", idle_progress: wallclock(2s)",
-                       window=1)
-        err = quiet_run(d, cfg, now)
-        out, late_path = f"{d}/out/per_sensor.jsonl", f"{d}/out/per_sensor.late.jsonl"
-        rows = lines(out)
-        check(sum(r["n"] for r in rows) == 201, f"{shards} shard(s): rows {rows}\n{err}")
-        late = lines(late_path)
-        check(len(late) == 1 and late[0]["record"]["ts"] == now - 25_000, f"late: {late}")
-        journal = os.listdir(f"{d}/data/journal")
-        check(len(journal) == shards, f"journal files: {journal}")
+        for _ in range(rounds):
+            d, cfg = setup(f"quiet-clock-{shards}", shards, et + ", idle_progress: wallclock(2s)",
+                           window=1)
+            err = quiet_run(d, cfg, now)
+            rows = lines(f"{d}/out/per_sensor.jsonl")
+            check(sum(r["n"] for r in rows) == 201, f"{shards} shard(s): rows {rows}\n{err}")
+            late = lines(f"{d}/out/per_sensor.late.jsonl")
+            check(len(late) == 1 and late[0]["record"]["ts"] == now - 25_000, f"late: {late}")
+            journal = os.listdir(f"{d}/data/journal")
+            check(len(journal) == shards, f"journal files: {journal}")
+            # The replay: same log, queries from offset 0, the journal instead of the clock.
+            check_replay(d, cfg)
 
-        # The replay: same log, queries from offset 0, the journal instead of the clock. Only
-        # with one shard: with two, which shard's journaled step releases the last window at
-        # the sink still depends on timing the journal does not record (a known gap, seen
-        # once in CI), so the replay may hold back the last row.
-        if shards != 1:
-            continue
-        live = (open(out, "rb").read(), open(late_path, "rb").read())
-        p = run(["run", "--config", cfg, "--replay-journal"], check_rc=0, timeout=60)
-        replay = (open(out, "rb").read(), open(late_path, "rb").read())
-        if replay != live:
-            open(f"{d}/live.out", "wb").write(live[0])
-            open(f"{d}/live.late", "wb").write(live[1])
-        check(replay == live, f"the replay differs from the live run in {d}\n{p.stderr}")
+
+def test_a_shard_that_stepped_from_the_clock_does_not_hold_back_another_that_reads_again():
+    # Two shards step their watermark from the clock while both are quiet, holding the
+    # owners' minimum at the step. Then partition A (shard 0) gets records stamped 10 s ahead
+    # of the clock, without pause: shard 1 must let go of the minimum (journaled as a
+    # release), or the watermark would stay at its last step while A moves on.
+    d, cfg = setup("release", 2, "watermark_delay: 1s, idle_timeout: 400ms, "
+                   "idle_progress: wallclock(2s)", window=1)
+    a, b = key_in(0), key_in(1)
+    now = int(time.time() * 1000)
+    path = f"{d}/in/a.jsonl"
+    with open(path, "w") as f:
+        for i in range(200):
+            f.write(rec(a if i % 2 else b, now - 30_000 + i * 100))
+    proc = start(cfg)
+    try:
+        time.sleep(2.0)  # both idle, then stepping
+        ahead = int(time.time() * 1000) + 10_000
+        for i in range(80):  # 4 s of records every 50 ms: A never goes idle meanwhile
+            with open(path, "a") as f:
+                f.write(rec(a, ahead + i * 50))
+            time.sleep(0.05)
+        rows = lines(f"{d}/out/per_sensor.jsonl")  # read while A is still active
+    finally:
+        err = stop(proc)
+    # A's event watermark passed the first second of its new records two seconds ago: that
+    # window has fired, though the clock is 10 s behind it.
+    first = ahead - ahead % 1000
+    fired = [r for r in rows if r["sensor"] == a and r["window_start"] >= iso(first)]
+    check(fired, f"no window of A's new records from {iso(first)} fired while A was read:\n"
+          f"{[r for r in rows if r['sensor'] == a][-3:]}\n{err}")
+    releases = [l for l in open(f"{d}/data/journal/per_sensor.1.jsonl") if '"release"' in l]
+    check(releases, "shard 1 journaled no release")
+    check_replay(d, cfg)
+
+
+def iso(ms):
+    t = time.gmtime(ms // 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", t) + f".{ms % 1000:03d}Z"
 
 
 def test_conformance_11_a_backlog_read_fast_declares_no_partition_idle():
@@ -211,10 +260,64 @@ def test_conformance_11_a_backlog_read_fast_declares_no_partition_idle():
           f"the unbounded run's rows differ from the bounded run's")
 
 
+def spread_ms(stderr):
+    """The largest watermark spread the run summary reports, in ms."""
+    m = re.search(r"partitions were at most (\d+) ms apart", stderr)
+    check(m is not None, f"no spread in the summary:\n{stderr}")
+    return int(m.group(1))
+
+
+def test_conformance_11_alignment_keeps_the_watermark_spread_within_max_drift():
+    # A backlog where partition A's event time runs 50x faster per record than B's: read as
+    # fast as it comes, A's watermark ends thousands of seconds ahead of B's. With
+    # max_drift: 30s A's reader waits for B's, so the spread stays within 30 s plus what one
+    # batch of A spans, on one shard or across two; the output is the same, as alignment
+    # only orders the reads.
+    a, b = key_in(0), key_in(1)
+    n, a_step, b_step, drift = 50_000, 100, 2, 30_000
+    # A log batch is at most 64 KiB and a record here takes more than 45 bytes in it.
+    bound = drift + (64 * 1024 // 45 + 1) * a_step
+    runs = {}
+    for name, shards, max_drift, bounded in (("free-1", 1, "", "false"),
+                                             ("free-2", 2, "", "true"),
+                                             ("aligned-1", 1, ", max_drift: 30s", "true"),
+                                             ("aligned-2", 2, ", max_drift: 30s", "true")):
+        d, cfg = setup(f"align-{name}", shards, "watermark_delay: 1s" + max_drift,
+                       bounded=bounded)
+        with open(f"{d}/in/a.jsonl", "w") as f:
+            for i in range(n):
+                f.write(rec(a, BASE + i * a_step) + rec(b, BASE + i * b_step))
+        if name == "aligned-2":  # with checkpoints, whose metrics file carries the spread too
+            with open(cfg, "a") as f:
+                f.write("checkpoint: { interval: 200ms }\n")
+        # Unbounded, the partitions never finish, so the spread is measured to the end: on one
+        # shard, once both are read, A's last watermark is 4900 s past B's.
+        args = ["run", "--config", cfg] + (["--duration", "5s"] if bounded == "false" else [])
+        p = run(args, check_rc=0, timeout=300)
+        runs[name] = (p.stderr, open(f"{d}/out/per_sensor.jsonl", "rb").read(), d)
+    free = spread_ms(runs["free-1"][0])
+    check(free > 10 * bound, f"without max_drift the spread was only {free} ms\n{runs['free-1'][0]}")
+    for name in ("aligned-1", "aligned-2"):
+        spread = spread_ms(runs[name][0])
+        check(0 <= spread <= bound, f"{name}: the spread reached {spread} ms\n{runs[name][0]}")
+    metrics = dict(line.split() for line in open(f"{runs['aligned-2'][2]}/data/metrics/"
+                                                  "checkpoint.prom") if not line.startswith("#"))
+    prom = float(metrics['freshet_watermark_spread_max_seconds{query="per_sensor",'
+                         'topic="readings"}'])
+    check(0 <= prom <= spread_ms(runs["aligned-2"][0]) / 1000, f"checkpoint.prom: {metrics}")
+    out = runs["free-2"][1]
+    check(out.count(b"\n") == n * a_step // 60_000 + 1 + 2, f"output:\n{out[:300]}")
+    for name in ("aligned-1", "aligned-2"):
+        check(runs[name][1] == out, f"{name}: the output differs from the run without alignment")
+
+
 if __name__ == "__main__":
     import sys
     if sys.argv[1:] == ["conformance_11"]:
-        main([test_conformance_11_a_backlog_read_fast_declares_no_partition_idle])
+        main([test_conformance_11_a_backlog_read_fast_declares_no_partition_idle,
+              test_conformance_11_alignment_keeps_the_watermark_spread_within_max_drift])
     main([test_conformance_4_an_idle_partition_resuming_with_old_data_is_late_after_idle_resume,
           test_conformance_2_all_inputs_quiet_close_windows_only_with_wallclock_progress,
-          test_conformance_11_a_backlog_read_fast_declares_no_partition_idle])
+          test_a_shard_that_stepped_from_the_clock_does_not_hold_back_another_that_reads_again,
+          test_conformance_11_a_backlog_read_fast_declares_no_partition_idle,
+          test_conformance_11_alignment_keeps_the_watermark_spread_within_max_drift])

@@ -72,6 +72,11 @@ struct EventTimeConfig {
   std::optional<DurationMs> max_future_skew;
   // What moves the watermark while every partition is idle (semantics §3.3).
   IdleProgress idle_progress;
+  // Watermark alignment (Flink's `scan.watermark.alignment.max-drift`): a query's reader does
+  // not read further into a partition whose watermark is more than this ahead of the lowest
+  // watermark of the topic's active partitions, on any shard. Only the read order changes,
+  // never the results. Unset: partitions are read as fast as they come.
+  std::optional<DurationMs> max_drift;
   SourcePos pos;
 };
 
