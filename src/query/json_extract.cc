@@ -29,7 +29,8 @@ size_t length_bit(size_t n) { return n < 63 ? n : 63; }
 
 // The child whose name is the raw (escape-free) key [k, k + n): length first, then one word,
 // then the rest; no call for the keys of a typical record.
-const Node* match_raw(const Node& node, const char* k, size_t n) {
+inline __attribute__((always_inline)) const Node* match_raw(const Node& node, const char* k,
+                                                            size_t n) {
   if (((node.child_lengths >> length_bit(n)) & 1) == 0) return nullptr;
   const uint64_t head = json::low_bytes(json::load8(k), n);
   for (const Node& c : node.children)
@@ -129,10 +130,22 @@ class FieldExtractor::Impl {
   // already has a value is skipped as a whole, nested wanted paths included; a member that is
   // only on the way to nested paths is read again, filling what is still missing.
   template <class Strings>
-  const char* object(Strings& strings, const char*& p, const char* end, const Node& node,
+  const char* object(Strings& strings_io, const char*& p_io, const char* end, const Node& node,
                      Value* values, int depth) {
-    skip_ws(p, end);
-    if (peek(p, end) == '}') {
+    // Local copies: the per-member code below is all inline, so the cursor and the policy can
+    // stay in registers; only calls out of line take (and hand back) copies.
+    Strings strings = strings_io;
+    const char* p = p_io;
+    const char* err = members(strings, p, end, node, values, depth);
+    strings_io = strings;
+    p_io = p;
+    return err;
+  }
+
+  template <class Strings>
+  FRESHET_JSON_INLINE const char* members(Strings& strings, const char*& p, const char* end,
+                                          const Node& node, Value* values, int depth) {
+    if (json::next_char(p, end) == '}') {
       ++p;
       return nullptr;
     }
@@ -155,20 +168,22 @@ class FieldExtractor::Impl {
         if (!json::skip_value(strings, p, end, depth, scratch_.data())) return kInvalidJson;
       } else if (!match->children.empty() && peek(p, end) == '{') {
         if (depth >= json::kMaxDepth) return kInvalidJson;
-        ++p;
-        if (const char* err = object(strings, p, end, *match, values, depth + 1)) return err;
+        Strings s = strings;
+        const char* q = p + 1;
+        if (const char* err = object(s, q, end, *match, values, depth + 1)) return err;
+        strings = s;
+        p = q;
         if (match->leaf >= 0) values[match->leaf].type = ValueType::kOther;
       } else if (match->leaf >= 0) {
         if (const char* err = read_value(strings, p, end, values[match->leaf], depth)) return err;
       } else if (!json::skip_value(strings, p, end, depth, scratch_.data())) {
         return kInvalidJson;
       }
-      skip_ws(p, end);
-      const char c = peek(p, end);
+      const char c = json::next_char(p, end);
       ++p;
       if (c == '}') return nullptr;
       if (c != ',') return kInvalidJson;
-      skip_ws(p, end);
+      json::next_char(p, end);
     }
   }
 
@@ -225,7 +240,7 @@ class FieldExtractor::Impl {
   // A number as parse_json_number reads it, with a fast path for integers of up to 16
   // digits. The token runs to the next delimiter, so "12abc" is an invalid number rather
   // than invalid JSON.
-  static const char* read_number(const char*& p, const char* end, Value& out) {
+  static FRESHET_JSON_INLINE const char* read_number(const char*& p, const char* end, Value& out) {
     const bool neg = *p == '-';
     const char* digits = p + neg;
     const uint64_t w1 = json::load8(digits);

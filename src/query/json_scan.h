@@ -22,6 +22,10 @@
 
 namespace freshet::query::json {
 
+// The walk's per-token functions are forced inline: the cursor is passed by reference, and a
+// call would put it in memory, on the chain from one token to the next.
+#define FRESHET_JSON_INLINE inline __attribute__((always_inline))
+
 inline constexpr size_t kReadAhead = 64;
 inline constexpr int kMaxDepth = 1024;  // containers open at once, as simdjson's default
 
@@ -48,6 +52,16 @@ inline void skip_ws(const char*& p, const char* end) {
 }
 // The byte at p, or NUL at the end (NUL is never valid where a peek looks).
 inline char peek(const char* p, const char* end) { return p < end ? *p : '\0'; }
+// Moves p past whitespace and returns the byte there (NUL at the end). Records seldom have
+// whitespace between tokens, so one compare usually decides.
+FRESHET_JSON_INLINE char next_char(const char*& p, const char* end) {
+  char c = peek(p, end);
+  if (__builtin_expect(static_cast<uint8_t>(c) <= ' ', 0)) {
+    skip_ws(p, end);
+    c = peek(p, end);
+  }
+  return c;
+}
 
 // 8 bytes at p with the first byte in the low bits, whatever the machine's byte order, so
 // that "lowest set bit" means "first byte".
@@ -199,7 +213,7 @@ struct IndexedStrings {
 
 // Moves p past a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? (the caller checks
 // what follows it).
-inline bool skip_number(const char*& p, const char* end) {
+inline __attribute__((always_inline)) bool skip_number(const char*& p, const char* end) {
   const char* s = p;
   if (s < end && *s == '-') ++s;
   if (s >= end || !is_digit(*s)) return false;
@@ -238,7 +252,7 @@ inline bool skip_word(const char*& p, const char* end, const char* word, size_t 
 // A string that is not wanted: scanned, and its escapes checked by a trial unescape into
 // `scratch` (room for the body).
 template <class Strings>
-bool skip_string(Strings& strings, const char*& p, char* scratch) {
+FRESHET_JSON_INLINE bool skip_string(Strings& strings, const char*& p, char* scratch) {
   const char *b, *e;
   bool escaped = false;
   if (!strings.string(p, b, e, escaped)) return false;
@@ -248,18 +262,18 @@ bool skip_string(Strings& strings, const char*& p, char* scratch) {
 // A member's key and colon: moves p from the key's opening quote past the colon and the
 // whitespace after it. [key, key_end) is the raw key; `escaped` as for scan_string.
 template <class Strings>
-bool scan_key(Strings& strings, const char*& p, const char* end, const char*& key,
-              const char*& key_end, bool& escaped) {
+FRESHET_JSON_INLINE bool scan_key(Strings& strings, const char*& p, const char* end,
+                                  const char*& key, const char*& key_end, bool& escaped) {
   if (peek(p, end) != '"' || !strings.string(p, key, key_end, escaped)) return false;
-  skip_ws(p, end);
-  if (peek(p, end) != ':') return false;
+  if (next_char(p, end) != ':') return false;
   ++p;
-  skip_ws(p, end);
+  next_char(p, end);
   return true;
 }
 
 template <class Strings>
-bool skip_scalar(Strings& strings, const char*& p, const char* end, char* scratch) {
+FRESHET_JSON_INLINE bool skip_scalar(Strings& strings, const char*& p, const char* end,
+                                     char* scratch) {
   switch (peek(p, end)) {
     case '"':
       return skip_string(strings, p, scratch);
@@ -274,15 +288,12 @@ bool skip_scalar(Strings& strings, const char*& p, const char* end, char* scratc
   }
 }
 
-// Validates one value at p (whitespace already skipped) and moves p past it, with `depth`
-// containers already open around it; `scratch` takes trial unescapes (end - p bytes).
-// False if it is not valid JSON.
+// An object or array at p, validated; see skip_value.
 template <class Strings>
-bool skip_value(Strings& strings, const char*& p, const char* end, int depth, char* scratch) {
-  char c = peek(p, end);
-  if (c != '{' && c != '[') return skip_scalar(strings, p, end, scratch);
-  // Containers without recursion: one bit per open container says whether it is an object,
-  // so a deeply nested record cannot exhaust the stack.
+__attribute__((noinline)) bool skip_container(Strings& strings, const char*& p, const char* end,
+                                              int depth, char* scratch) {
+  // Without recursion: one bit per open container says whether it is an object, so a deeply
+  // nested record cannot exhaust the stack.
   uint64_t is_object[kMaxDepth / 64] = {};
   auto top_is_object = [&](int top) { return (is_object[top / 64] >> (top % 64)) & 1; };
   auto key = [&] {
@@ -294,7 +305,7 @@ bool skip_value(Strings& strings, const char*& p, const char* end, int depth, ch
   int open = 0;
   for (;;) {
     // At a value.
-    c = peek(p, end);
+    const char c = peek(p, end);
     if (c == '{' || c == '[') {
       if (depth + open >= kMaxDepth) return false;
       const bool obj = c == '{';
@@ -302,8 +313,7 @@ bool skip_value(Strings& strings, const char*& p, const char* end, int depth, ch
           (is_object[open / 64] & ~(uint64_t{1} << (open % 64))) | (uint64_t{obj} << (open % 64));
       ++open;
       ++p;
-      skip_ws(p, end);
-      if (peek(p, end) != (obj ? '}' : ']')) {
+      if (next_char(p, end) != (obj ? '}' : ']')) {
         if (obj && !key()) return false;
         continue;
       }
@@ -315,21 +325,37 @@ bool skip_value(Strings& strings, const char*& p, const char* end, int depth, ch
     // After a value: closing brackets, then a comma and the next member or element.
     for (;;) {
       if (open == 0) return true;
-      skip_ws(p, end);
       const bool obj = top_is_object(open - 1);
-      c = peek(p, end);
-      if (c == (obj ? '}' : ']')) {
+      const char close = next_char(p, end);
+      if (close == (obj ? '}' : ']')) {
         ++p;
         --open;
         continue;
       }
-      if (c != ',') return false;
+      if (close != ',') return false;
       ++p;
-      skip_ws(p, end);
+      next_char(p, end);
       if (obj && !key()) return false;
       break;
     }
   }
+}
+
+// Validates one value at p (whitespace already skipped) and moves p past it, with `depth`
+// containers already open around it; `scratch` takes trial unescapes (end - p bytes).
+// False if it is not valid JSON.
+template <class Strings>
+FRESHET_JSON_INLINE bool skip_value(Strings& strings, const char*& p, const char* end, int depth,
+                                    char* scratch) {
+  const char c = peek(p, end);
+  if (c != '{' && c != '[') return skip_scalar(strings, p, end, scratch);
+  // Copies, so that the caller's cursor and policy need not live in memory.
+  Strings s = strings;
+  const char* q = p;
+  const bool ok = skip_container(s, q, end, depth, scratch);
+  strings = s;
+  p = q;
+  return ok;
 }
 
 }  // namespace freshet::query::json
