@@ -14,6 +14,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <new>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +22,17 @@
 #include "freshet/query/aggregator.h"
 #include "freshet/query/plan.h"
 #include "json_extract.h"
+
+// Every operator new in the process is counted, to report allocations per event.
+static uint64_t g_allocations = 0;
+
+void* operator new(size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -128,12 +140,13 @@ int main(int argc, char** argv) {
   std::printf("extract      %8.3f cpu s %8.2f M ev/cpu-s  (%zu rejected)\n", s, n / s / 1e6, bad);
 
   t.clear();
-  uint64_t parts = 0;
+  uint64_t parts = 0, allocations = 0;
   for (int r = 0; r < runs; ++r) {
     LocalAggregator agg(plan);
     std::vector<PartialBatch> out;
     TimestampMs high = kMinTimestamp;
     parts = 0;
+    const uint64_t allocations_before = g_allocations;
     t.push_back(seconds([&] {
       for (size_t b = 0; b < n; b += batch) {
         auto span = std::span(records).subspan(b, std::min(batch, n - b));
@@ -146,9 +159,12 @@ int main(int argc, char** argv) {
         }
       }
     }));
+    allocations = g_allocations - allocations_before;
   }
   s = median(t);
-  std::printf("add_batch    %8.3f cpu s %8.2f M ev/cpu-s  (%llu partials)\n", s, n / s / 1e6,
-              static_cast<unsigned long long>(parts));
+  std::printf(
+      "add_batch    %8.3f cpu s %8.2f M ev/cpu-s  (%llu partials, %.4f allocations/event)\n", s,
+      n / s / 1e6, static_cast<unsigned long long>(parts),
+      static_cast<double>(allocations) / static_cast<double>(n));
   return 0;
 }

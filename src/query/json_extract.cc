@@ -94,15 +94,27 @@ class FieldExtractor::Impl {
       scratch_.resize(record.size());
       strings_.resize(record.size());
       quotes_.resize(record.size() + 8);
+      backslashes_.resize(record.size() / 64 + 1);
     }
     strings_end_ = strings_.data();
 
-    size_t quotes = 0;
-    if (json::index_quotes(p, record.size(), quotes_.data(), quotes) && quotes % 2 == 0) {
-      json::IndexedStrings strings{p, quotes_.data()};
-      return document(strings, p, end, values);
+    json::QuoteIndex index{quotes_.data(), 0, backslashes_.data(), false};
+    if (json::index_quotes(p, record.size(), index) && index.count % 2 == 0) {
+      const char* err;
+      if (!index.has_backslashes) {
+        json::IndexedStrings<false> strings{p, quotes_.data(), {}};
+        err = document(strings, p, end, values);
+      } else {
+        json::IndexedStrings<true> strings{p, quotes_.data(), {p, backslashes_.data()}};
+        err = document(strings, p, end, values);
+      }
+      if (err == nullptr) return nullptr;
+      // Rejected: the scan below finds the reason, so that it never depends on the path.
+      for (size_t i = 0; i < count_; ++i) values[i] = Value{};
+      strings_end_ = strings_.data();
     }
-    // Escapes, control or non-ASCII bytes, or an unpaired quote: scan each string.
+    // Control characters or an unpaired quote (or a rejection, for its reason): scan each
+    // string.
     json::ScanStrings strings{end};
     return document(strings, p, end, values);
   }
@@ -189,7 +201,8 @@ class FieldExtractor::Impl {
 
   // Reads a wanted value and moves p past it.
   template <class Strings>
-  const char* read_value(Strings& strings, const char*& p, const char* end, Value& out, int depth) {
+  FRESHET_JSON_INLINE const char* read_value(Strings& strings, const char*& p, const char* end,
+                                             Value& out, int depth) {
     switch (peek(p, end)) {
       case '"': {
         const char *b, *e;
@@ -291,9 +304,10 @@ class FieldExtractor::Impl {
   size_t count_;
   Node root_;
   std::vector<char> copy_;
-  std::vector<char> scratch_;     // trial unescapes of keys and skipped strings
-  std::vector<char> strings_;     // unescaped wanted strings of the current record
-  std::vector<uint32_t> quotes_;  // index_quotes() of the current record
+  std::vector<char> scratch_;          // trial unescapes of keys and skipped strings
+  std::vector<char> strings_;          // unescaped wanted strings of the current record
+  std::vector<uint32_t> quotes_;       // index_quotes() of the current record
+  std::vector<uint64_t> backslashes_;  // its backslash masks
   char* strings_end_ = nullptr;
 };
 

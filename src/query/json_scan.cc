@@ -127,83 +127,138 @@ inline uint32_t* flatten(uint64_t quotes, int bits, uint32_t base, uint32_t* o) 
   return next;
 }
 
-// The masks of one 64-byte block: quotes, and bytes that rule the fast path out.
+// The masks of one 64-byte block: the quotes, and the bytes that need a closer look
+// (backslashes, control characters, non-ASCII), which most blocks have none of.
 struct BlockMasks {
-  uint64_t quotes, stops;
+  uint64_t quotes, rare;
 };
+// The closer look, for a block with rare bytes.
+struct RareMasks {
+  uint64_t backslashes = 0, controls = 0, non_ascii = 0;
+};
+
+RareMasks rare_masks(const char* p) {
+  RareMasks m;
+#if defined(__SSE2__)
+  for (int j = 0; j < 4; ++j) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * j));
+    auto bits = [](__m128i x) { return uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(x))}; };
+    const uint64_t high = bits(v);
+    m.backslashes |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))) << (16 * j);
+    // Signed compare: bytes >= 0x80 are negative and "< 0x20" too; take them out.
+    m.controls |= (bits(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20))) & ~high) << (16 * j);
+    m.non_ascii |= high << (16 * j);
+  }
+#else
+  for (int j = 0; j < 64; ++j) {
+    const auto c = static_cast<uint8_t>(p[j]);
+    m.backslashes |= uint64_t{c == '\\'} << j;
+    m.controls |= uint64_t{c < 0x20} << j;
+    m.non_ascii |= uint64_t{c >= 0x80} << j;
+  }
+#endif
+  return m;
+}
 
 BlockMasks masks_portable(const char* p) {
   BlockMasks m{0, 0};
 #if defined(__SSE2__)
   for (int j = 0; j < 4; ++j) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * j));
+    auto bits = [](__m128i x) { return uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(x))}; };
     // Signed compare: bytes >= 0x80 are negative, so "< 0x20" takes non-ASCII too.
-    const __m128i s = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
-                                   _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-    const auto q = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
-    m.quotes |= uint64_t{q} << (16 * j);
-    m.stops |= uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(s))} << (16 * j);
+    const __m128i rare = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+                                      _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    m.quotes |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))) << (16 * j);
+    m.rare |= bits(rare) << (16 * j);
   }
 #else
   for (int j = 0; j < 64; ++j) {
     const auto c = static_cast<uint8_t>(p[j]);
     m.quotes |= uint64_t{c == '"'} << j;
-    m.stops |= uint64_t{c == '\\' || c < 0x20 || c >= 0x80} << j;
+    m.rare |= uint64_t{c == '\\' || c < 0x20 || c >= 0x80} << j;
   }
 #endif
   return m;
 }
 
-template <class Masks>
-inline bool index_with(Masks masks, const char* p, size_t n, uint32_t* out, size_t& count) {
-  uint32_t* o = out;
-  uint64_t bad = 0;
+// The characters escaped by a backslash (the one after each odd-length run of backslashes),
+// given the block's backslashes and whether its first character is escaped by a run that
+// ended the previous block (`carry`, updated for the next block). simdjson's branchless way:
+// runs that start on an odd bit are moved to even ones by an add, whose carries tell which
+// runs have odd length.
+inline uint64_t escaped_chars(uint64_t backslashes, uint64_t& carry) {
+  constexpr uint64_t kEven = 0x5555555555555555ULL;
+  backslashes &= ~carry;  // an escaped backslash starts no run
+  const uint64_t follows = backslashes << 1 | carry;
+  const uint64_t odd_starts = backslashes & ~kEven & ~follows;
+  uint64_t sum;
+  carry = __builtin_add_overflow(odd_starts, backslashes, &sum);
+  return (kEven ^ (sum << 1)) & follows;
+}
+
+// Checks the UTF-8 sequences that start at the non-ASCII bytes of a block (`non_ascii`, from
+// position `base`); `covered` is where the last sequence checked ends, carried across blocks,
+// so continuation bytes are not taken for starts.
+bool valid_utf8_at(const char* p, size_t n, size_t base, uint64_t non_ascii, size_t& covered) {
+  for (; non_ascii != 0; non_ascii &= non_ascii - 1) {
+    const size_t pos = base + static_cast<size_t>(std::countr_zero(non_ascii));
+    if (pos < covered) continue;
+    const int len = utf8_length(p + pos);
+    if (len == 0 || pos + static_cast<size_t>(len) > n) return false;
+    covered = pos + static_cast<size_t>(len);
+  }
+  return true;
+}
+
+template <bool kPopcnt, class Masks>
+__attribute__((always_inline)) inline bool index_with(Masks masks, const char* p, size_t n,
+                                                      QuoteIndex& index) {
+  uint32_t* o = index.quotes;
+  uint64_t escape_carry = 0, any_backslash = 0;
+  size_t covered = 0;
   for (size_t i = 0; i < n; i += 64) {
     BlockMasks m = masks(p + i);
-    if (n - i < 64) {
-      const uint64_t valid = (uint64_t{1} << (n - i)) - 1;
-      m.quotes &= valid;
-      m.stops &= valid;
+    const uint64_t valid = n - i < 64 ? (uint64_t{1} << (n - i)) - 1 : ~uint64_t{0};
+    m.quotes &= valid;
+    uint64_t backslashes = 0;
+    if (__builtin_expect(((m.rare & valid) | escape_carry) != 0, 0)) {
+      const RareMasks r = rare_masks(p + i);
+      if ((r.controls & valid) != 0) return false;
+      if (!valid_utf8_at(p, n, i, r.non_ascii & valid, covered)) return false;
+      backslashes = r.backslashes & valid;
+      m.quotes &= ~escaped_chars(backslashes, escape_carry);
+      any_backslash |= backslashes;
     }
-    bad |= m.stops;
-    o = flatten(m.quotes, popcount64(m.quotes), static_cast<uint32_t>(i), o);
+    index.backslashes[i / 64] = backslashes;
+    const int bits = kPopcnt ? __builtin_popcountll(m.quotes) : popcount64(m.quotes);
+    o = flatten(m.quotes, bits, static_cast<uint32_t>(i), o);
   }
-  count = static_cast<size_t>(o - out);
-  return bad == 0;
+  index.count = static_cast<size_t>(o - index.quotes);
+  index.has_backslashes = any_backslash != 0;
+  return true;
 }
 
 #if defined(__x86_64__)
-// Two 32-byte compares per block, and POPCNT/TZCNT instructions instead of the portable bit
-// tricks: a third of the portable version's time on Nexmark records.
-__attribute__((target("avx2,popcnt,bmi"))) bool index_avx2(const char* p, size_t n, uint32_t* out,
-                                                           size_t& count) {
+// Two 32-byte compares per mask and block, and POPCNT/TZCNT instructions instead of the
+// portable bit tricks.
+__attribute__((target("avx2,popcnt,bmi"))) bool index_avx2(const char* p, size_t n,
+                                                           QuoteIndex& index) {
   auto masks = [](const char* b) __attribute__((target("avx2,popcnt,bmi"))) {
     BlockMasks m{0, 0};
     for (int j = 0; j < 2; ++j) {
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32 * j));
-      const __m256i s = _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')),
-                                        _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v));
-      const auto q =
-          static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"'))));
-      m.quotes |= uint64_t{q} << (32 * j);
-      m.stops |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(s))} << (32 * j);
+      auto bits = [](__m256i x) __attribute__((target("avx2"))) {
+        return uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(x))};
+      };
+      const __m256i rare = _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')),
+                                           _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v));
+      m.quotes |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"'))) << (32 * j);
+      m.rare |= bits(rare) << (32 * j);
     }
     return m;
   };
-  uint32_t* o = out;
-  uint64_t bad = 0;
-  for (size_t i = 0; i < n; i += 64) {
-    BlockMasks m = masks(p + i);
-    if (n - i < 64) {
-      const uint64_t valid = (uint64_t{1} << (n - i)) - 1;
-      m.quotes &= valid;
-      m.stops &= valid;
-    }
-    bad |= m.stops;
-    o = flatten(m.quotes, __builtin_popcountll(m.quotes), static_cast<uint32_t>(i), o);
-  }
-  count = static_cast<size_t>(o - out);
-  return bad == 0;
+  return index_with<true>(masks, p, n, index);
 }
 
 const bool kHasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") &&
@@ -212,15 +267,28 @@ const bool kHasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("
 
 }  // namespace
 
-bool index_quotes_portable(const char* p, size_t n, uint32_t* out, size_t& count) {
-  return index_with(masks_portable, p, n, out, count);
+bool index_quotes_portable(const char* p, size_t n, QuoteIndex& index) {
+  return index_with<false>(masks_portable, p, n, index);
 }
 
-bool index_quotes(const char* p, size_t n, uint32_t* out, size_t& count) {
+bool index_quotes(const char* p, size_t n, QuoteIndex& index) {
 #if defined(__x86_64__)
-  if (kHasAvx2) return index_avx2(p, n, out, count);
+  if (kHasAvx2) return index_avx2(p, n, index);
 #endif
-  return index_quotes_portable(p, n, out, count);
+  return index_quotes_portable(p, n, index);
+}
+
+bool IndexedBackslashes::any(const char* b, const char* e) const {
+  size_t lo = static_cast<size_t>(b - base);
+  const size_t hi = static_cast<size_t>(e - base);
+  while (lo < hi) {
+    const size_t block_end = (lo | 63) + 1;
+    uint64_t m = masks[lo / 64] >> (lo % 64);
+    if (hi < block_end) m &= (uint64_t{1} << (hi - lo)) - 1;
+    if (m != 0) return true;
+    lo = block_end;
+  }
+  return false;
 }
 
 }  // namespace freshet::query::json

@@ -7,8 +7,8 @@
 // Finding where each string ends is the serial part of such a pass (the next token cannot be
 // looked at before the string is scanned), so the walk is written over a string policy:
 // ScanStrings scans each string as it comes (any text), IndexedStrings takes the ends from
-// the positions of every quote, computed up front in one throughput-bound pass by
-// index_quotes(), for the common text without backslashes, control or non-ASCII bytes.
+// the positions of every unescaped quote, computed up front in one throughput-bound pass by
+// index_quotes(), for text without control characters (raw tabs and newlines included).
 //
 // Every function takes the cursor `p` and the text's `end`. They may READ up to kReadAhead
 // bytes past `end` (word loads), but never let those bytes decide anything: every byte that
@@ -175,19 +175,35 @@ inline bool scan_string(const char*& p, const char* end, bool& escaped) {
 // e - b bytes.
 char* unescape(const char* b, const char* e, char* out);
 
-// The positions of the quotes in [p, p + n) into out[0..count), if the text has no
-// backslash, no control character (whitespace other than ' ' included) and no non-ASCII
-// byte; false otherwise (out then holds nothing useful). Reads up to 63 bytes past p + n.
-// `out` needs room for n + 8 positions.
-bool index_quotes(const char* p, size_t n, uint32_t* out, size_t& count);
+// What index_quotes() finds in a text.
+struct QuoteIndex {
+  uint32_t* quotes;       // positions of the quotes that delimit strings; room for n + 8
+  size_t count;           // how many
+  uint64_t* backslashes;  // one mask per 64-byte block; room for n / 64 + 1
+  bool has_backslashes;
+};
+
+// Indexes the quotes that delimit strings in [p, p + n) (quotes escaped by a backslash left
+// out) and the backslashes. False if the text has a control character (whitespace other than
+// ' ' included) or invalid UTF-8: it must be scanned instead (`index` then holds nothing
+// useful). Reads up to 63 bytes past p + n.
+bool index_quotes(const char* p, size_t n, QuoteIndex& index);
 // The same without the AVX2 version that index_quotes() picks where the CPU has it; for tests.
-bool index_quotes_portable(const char* p, size_t n, uint32_t* out, size_t& count);
+bool index_quotes_portable(const char* p, size_t n, QuoteIndex& index);
+
+// Whether a range of an indexed text holds a backslash, from the index's masks.
+struct IndexedBackslashes {
+  const char* base;
+  const uint64_t* masks;
+  bool any(const char* b, const char* e) const;
+};
 
 // Where strings end. Both policies move p from an opening quote past the closing one and
 // give the raw body [b, e).
 struct ScanStrings {
   const char* end;
-  bool string(const char*& p, const char*& b, const char*& e, bool& escaped) const {
+  FRESHET_JSON_INLINE bool string(const char*& p, const char*& b, const char*& e,
+                                  bool& escaped) const {
     b = p + 1;
     if (!scan_string(p, end, escaped)) return false;
     e = p - 1;
@@ -195,18 +211,25 @@ struct ScanStrings {
   }
 };
 // Over a text that index_quotes() accepted (with an even count): strings are the quote
-// pairs in order, free of escapes, control and non-ASCII bytes. Every quote the walk meets
-// is the next one of the index, because only strings consume quotes.
+// pairs in order. Every quote the walk meets is the next one of the index, because only
+// strings consume quotes and a backslash outside a string is an error. kBackslashes: the
+// text has some, so each string says whether it holds one (its escapes are then checked as
+// with ScanStrings). Strings hold no control character and valid UTF-8 (index_quotes checked
+// the whole text).
+template <bool kBackslashes>
 struct IndexedStrings {
   const char* base;
   const uint32_t* next;
-  bool string(const char*& p, const char*& b, const char*& e, bool& escaped) {
+  IndexedBackslashes backslashes;
+  FRESHET_JSON_INLINE bool string(const char*& p, const char*& b, const char*& e, bool& escaped) {
     FRESHET_DCHECK(p == base + next[0], "the walk met the quotes out of order");
-    static_cast<void>(escaped);
     b = p + 1;
     e = base + next[1];
     p = e + 1;
     next += 2;
+    // Without backslashes in the text, `escaped` stays false and the walk's unescaping code
+    // drops out of that instantiation.
+    if (kBackslashes) escaped = backslashes.any(b, e);
     return true;
   }
 };

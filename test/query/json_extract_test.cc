@@ -208,32 +208,71 @@ TEST_CASE("nesting deeper than 1024 containers is rejected without recursion") {
   CHECK(dom.parse(simdjson::padded_string(nested(1025))).error() != simdjson::SUCCESS);
 }
 
-TEST_CASE("the quote index agrees with its portable version") {
+TEST_CASE("the quote index leaves escaped quotes out and agrees with its portable version") {
   std::mt19937 rng(7);
-  const std::string alphabet = "\"\\ab{}:, \t\x01\x7f\x80\xc3";
-  for (int iter = 0; iter < 2000; ++iter) {
+  const std::string alphabet = "\"\"\\\\\\ab{}:, \t\x01\x7f\x80\xc3\xa9";
+  for (int iter = 0; iter < 3000; ++iter) {
     std::string text(rng() % 300, ' ');
     for (char& c : text) c = alphabet[rng() % alphabet.size()];
     if (rng() % 2) {
       for (char& c : text)
-        if (static_cast<uint8_t>(c) < 0x20 || static_cast<uint8_t>(c) >= 0x7f || c == '\\') c = 'x';
+        if (static_cast<uint8_t>(c) < 0x20 || static_cast<uint8_t>(c) >= 0x7f) c = 'x';
     }
     const size_t n = text.size();
     text.append(64, '"');  // quotes past the end must not be indexed
     std::vector<uint32_t> a(n + 8), b(n + 8);
-    size_t na = 0, nb = 0;
-    const bool ok_a = json::index_quotes(text.data(), n, a.data(), na);
-    const bool ok_b = json::index_quotes_portable(text.data(), n, b.data(), nb);
+    std::vector<uint64_t> bs_masks_a(n / 64 + 1), bs_masks_b(n / 64 + 1);
+    json::QuoteIndex ia{a.data(), 0, bs_masks_a.data(), false};
+    json::QuoteIndex ib{b.data(), 0, bs_masks_b.data(), false};
+    const bool ok_a = json::index_quotes(text.data(), n, ia);
+    const bool ok_b = json::index_quotes_portable(text.data(), n, ib);
     CAPTURE(iter);
-    REQUIRE(ok_a == ok_b);
-    if (!ok_a) continue;
-    REQUIRE(na == nb);
+    CAPTURE(text.substr(0, n));
+    // The reference: a backslash escapes the next character, whatever it is.
     std::vector<uint32_t> want;
-    for (size_t i = 0; i < n; ++i)
-      if (text[i] == '"') want.push_back(static_cast<uint32_t>(i));
-    a.resize(na);
-    b.resize(nb);
+    bool escaped = false, controls = false, backslashes = false;
+    for (size_t i = 0; i < n; ++i) {
+      const auto c = static_cast<uint8_t>(text[i]);
+      controls |= c < 0x20;
+      backslashes |= c == '\\';
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        want.push_back(static_cast<uint32_t>(i));
+      }
+    }
+    bool utf8 = true;
+    for (size_t i = 0; i < n;) {
+      if (static_cast<uint8_t>(text[i]) < 0x80) {
+        ++i;
+        continue;
+      }
+      const int len = json::utf8_length(text.data() + i);
+      if (len == 0 || i + static_cast<size_t>(len) > n) {
+        utf8 = false;
+        break;
+      }
+      i += static_cast<size_t>(len);
+    }
+    REQUIRE(ok_a == (!controls && utf8));
+    REQUIRE(ok_b == ok_a);
+    if (!ok_a) continue;
+    CHECK(ia.has_backslashes == backslashes);
+    CHECK(ib.has_backslashes == backslashes);
+    a.resize(ia.count);
+    b.resize(ib.count);
     CHECK(a == want);
     CHECK(b == want);
+    if (!backslashes) continue;
+    // Backslashes in every range, from the masks.
+    for (int r = 0; r < 20; ++r) {
+      size_t lo = rng() % (n + 1), hi = rng() % (n + 1);
+      if (lo > hi) std::swap(lo, hi);
+      const bool any = text.substr(lo, hi - lo).find('\\') != std::string::npos;
+      CHECK(json::IndexedBackslashes{text.data(), bs_masks_a.data()}.any(text.data() + lo,
+                                                                         text.data() + hi) == any);
+    }
   }
 }
