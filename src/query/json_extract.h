@@ -36,8 +36,9 @@ class FieldExtractor {
 
   // Parses one record and fills values[0..paths.size()). `padding` is how many bytes after
   // the record may be read (with less than 64 the record is copied first). Returns nullptr on
-  // success, else a static reason. Strings in `values` point into the record or into the
-  // extractor and stay valid until the next call (and as long as the record).
+  // success, else a static reason. Strings in `values` point into the record (or the
+  // extractor's copy of it) or into the extractor: valid until the next call, and no longer
+  // than the record.
   const char* extract(std::string_view record, size_t padding, Value* values);
 
  private:

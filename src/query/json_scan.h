@@ -236,7 +236,7 @@ struct IndexedStrings {
 
 // Moves p past a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? (the caller checks
 // what follows it).
-inline __attribute__((always_inline)) bool skip_number(const char*& p, const char* end) {
+FRESHET_JSON_INLINE bool skip_number(const char*& p, const char* end) {
   const char* s = p;
   if (s < end && *s == '-') ++s;
   if (s >= end || !is_digit(*s)) return false;
