@@ -56,6 +56,93 @@ Mismatch mismatch_of(ColumnType t, const Value& v) {
   return v.type == ValueType::kString ? Mismatch::kString : Mismatch::kNumber;
 }
 
+namespace {
+
+ExprOp mirrored(ExprOp op) {
+  switch (op) {
+    case ExprOp::kLt:
+      return ExprOp::kGt;
+    case ExprOp::kLe:
+      return ExprOp::kGe;
+    case ExprOp::kGt:
+      return ExprOp::kLt;
+    case ExprOp::kGe:
+      return ExprOp::kLe;
+    default:
+      return op;  // = and <> are symmetric
+  }
+}
+
+// String equality without a call to memcmp for the short literals of typical filters.
+bool same(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.size() > 16) return a == b;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+bool holds(const SimpleComparison& c, const Value& v) {
+  // eval(): a comparison with NULL is NULL, and so is one of values that do not compare.
+  if (v.is_null()) return false;
+  int r;
+  if (v.type == ValueType::kString && c.literal.type == ValueType::kString) {
+    if (c.op == ExprOp::kEq || c.op == ExprOp::kNe)
+      return same(v.str, c.literal.str) == (c.op == ExprOp::kEq);
+  }
+  if (!compare_values(v, c.literal, r)) return false;
+  switch (c.op) {
+    case ExprOp::kEq:
+      return r == 0;
+    case ExprOp::kNe:
+      return r != 0;
+    case ExprOp::kLt:
+      return r < 0;
+    case ExprOp::kLe:
+      return r <= 0;
+    case ExprOp::kGt:
+      return r > 0;
+    default:
+      return r >= 0;
+  }
+}
+
+}  // namespace
+
+bool simple_comparisons(const ExprProgram& prog, int root, std::vector<SimpleComparison>& out) {
+  const ExprNode& n = prog.nodes[static_cast<size_t>(root)];
+  if (n.op == ExprOp::kAnd)
+    return simple_comparisons(prog, n.args[0], out) && simple_comparisons(prog, n.args[1], out);
+  switch (n.op) {
+    case ExprOp::kEq:
+    case ExprOp::kNe:
+    case ExprOp::kLt:
+    case ExprOp::kLe:
+    case ExprOp::kGt:
+    case ExprOp::kGe:
+      break;
+    default:
+      return false;
+  }
+  const ExprNode& a = prog.nodes[static_cast<size_t>(n.args[0])];
+  const ExprNode& b = prog.nodes[static_cast<size_t>(n.args[1])];
+  if (a.op == ExprOp::kField && b.op == ExprOp::kLiteral && !b.literal.is_null()) {
+    out.push_back({n.op, a.index, b.literal});
+    return true;
+  }
+  if (a.op == ExprOp::kLiteral && b.op == ExprOp::kField && !a.literal.is_null()) {
+    out.push_back({mirrored(n.op), b.index, a.literal});
+    return true;
+  }
+  return false;
+}
+
+bool all_hold(const std::vector<SimpleComparison>& cs, const Value* fields) {
+  for (const SimpleComparison& c : cs)
+    if (!holds(c, fields[c.field])) return false;
+  return true;
+}
+
 RecordReader::RecordReader(const PlanSpec& spec)
     : spec_(spec),
       extractor_(spec.fields),
@@ -64,6 +151,8 @@ RecordReader::RecordReader(const PlanSpec& spec)
       args_(spec.aggs.size()) {
   ctx_.fields = values_.data();
   ctx_.arena = &arena_;
+  if (spec.where >= 0 && !simple_comparisons(spec.prog, spec.where, simple_where_))
+    simple_where_.clear();
   // COUNT(*) reads no argument; point it at a null.
   for (size_t a = 0; a < spec.aggs.size(); ++a) args_[a] = &arg_values_[a];
 }

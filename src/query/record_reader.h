@@ -16,6 +16,22 @@
 
 namespace freshet::query {
 
+// A comparison of a field with a non-null literal (`type = 'bid'`, `price > 100`): WHERE
+// clauses that are ANDs of these are decided without the expression evaluator, with the same
+// result (only TRUE passes; a missing, null or incomparable field does not).
+struct SimpleComparison {
+  ExprOp op;  // field op literal (mirrored when the SQL has the literal first)
+  int field;
+  Value literal;
+};
+
+// The comparisons of `root` if it is one or an AND of them; false (and `out` unspecified)
+// if it is anything else.
+bool simple_comparisons(const ExprProgram& prog, int root, std::vector<SimpleComparison>& out);
+
+// Whether every comparison is TRUE over the record's fields.
+bool all_hold(const std::vector<SimpleComparison>& cs, const Value* fields);
+
 // Event time from the ts field: integer epoch ms, or an RFC 3339 string.
 bool event_time_of(const Value& v, TimestampMs& ts);
 
@@ -39,7 +55,11 @@ class RecordReader {
     if (event_time_of(v, ts)) return nullptr;
     return v.is_null() ? "missing event time" : "invalid event time";
   }
-  bool passes_where() { return spec_.where < 0 || is_true(eval(spec_.prog, spec_.where, ctx_)); }
+  bool passes_where() {
+    if (spec_.where < 0) return true;
+    if (!simple_where_.empty()) return all_hold(simple_where_, values_.data());
+    return is_true(eval(spec_.prog, spec_.where, ctx_));
+  }
   // Builds the group key encoding into key(); nullptr on success, else a static reason.
   const char* build_key();
   // Evaluates the aggregate arguments; nullptr on success, else a static reason.
@@ -54,6 +74,7 @@ class RecordReader {
   const char* check_types() const;
 
   const PlanSpec& spec_;
+  std::vector<SimpleComparison> simple_where_;  // empty: WHERE goes through eval()
   FieldExtractor extractor_;
   std::vector<Value> values_;
   std::vector<Value> arg_values_;
