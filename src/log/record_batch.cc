@@ -137,27 +137,32 @@ uint32_t BatchView::peek_batch_length(const char* data) {
   return load_be<uint32_t>(data + kBatchLengthOffset);
 }
 
-Result<BatchView> BatchView::parse(const char* data, size_t available) {
-  if (available < kBatchHeaderSize)
+Result<BatchView> BatchView::parse_own(const char* data, size_t available) {
+  if (available < kBatchHeaderSize) [[unlikely]]
     return make_error(ErrorCode::kCorruption, "batch header truncated: {} of {} bytes", available,
                       kBatchHeaderSize);
   const uint32_t length = peek_batch_length(data);
-  if (length < kMinBatchLength)
+  if (length < kMinBatchLength) [[unlikely]]
     return make_error(ErrorCode::kCorruption, "batch length {} below the minimum {}", length,
                       kMinBatchLength);
   const size_t size = size_t{length} + 12;
-  if (size > available)
+  if (size > available) [[unlikely]]
     return make_error(ErrorCode::kCorruption, "batch truncated: {} of {} bytes", available, size);
-  if (data[kMagicOffset] != kMagicV2)
+  if (data[kMagicOffset] != kMagicV2) [[unlikely]]
     return make_error(ErrorCode::kCorruption, "unsupported magic {}", int{data[kMagicOffset]});
-  const uint32_t stored = load_be<uint32_t>(data + kCrcOffset);
-  const uint32_t actual = crc32c(0, data + kAttributesOffset, size - kAttributesOffset);
-  if (stored != actual)
-    return make_error(ErrorCode::kCorruption, "batch crc mismatch: stored {:08x}, computed {:08x}",
-                      stored, actual);
   BatchView v;
   v.data_ = data;
   v.size_ = size;
+  return v;
+}
+
+Result<BatchView> BatchView::parse(const char* data, size_t available) {
+  FRESHET_ASSIGN_OR_RETURN(BatchView v, parse_own(data, available));
+  const uint32_t stored = load_be<uint32_t>(data + kCrcOffset);
+  const uint32_t actual = crc32c(0, data + kAttributesOffset, v.size_ - kAttributesOffset);
+  if (stored != actual)
+    return make_error(ErrorCode::kCorruption, "batch crc mismatch: stored {:08x}, computed {:08x}",
+                      stored, actual);
   return v;
 }
 
