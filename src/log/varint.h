@@ -36,19 +36,43 @@ inline size_t varlong_size(int64_t v) {
   return static_cast<size_t>(std::bit_width(zigzag(v) | 1) + 6) / 7;
 }
 
+inline int64_t unzigzag(uint64_t z) {
+  return static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
+}
+
 // Decodes a zig-zag varint of at most 10 bytes; false when truncated or too long.
-inline bool get_varlong(const char*& p, const char* end, int64_t& v) {
+inline bool get_varlong_loop(const char*& p, const char* end, int64_t& v) {
   uint64_t z = 0;
   for (int shift = 0; shift < 70; shift += 7) {
     if (p >= end) return false;
     auto b = static_cast<uint8_t>(*p++);
     z |= static_cast<uint64_t>(b & 0x7f) << shift;
     if ((b & 0x80) == 0) {
-      v = static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
+      v = unzigzag(z);
       return true;
     }
   }
   return false;
+}
+
+inline bool get_varlong(const char*& p, const char* end, int64_t& v) {
+  // Record fields are mostly one or two bytes long (lengths under 8 KiB, small deltas): those
+  // skip the loop.
+  if (end - p >= 2) [[likely]] {
+    const auto b0 = static_cast<uint8_t>(p[0]);
+    const auto b1 = static_cast<uint8_t>(p[1]);
+    if (b0 < 0x80) {
+      v = unzigzag(b0);
+      p += 1;
+      return true;
+    }
+    if (b1 < 0x80) {
+      v = unzigzag((b0 & 0x7fu) | (uint64_t{b1} << 7));
+      p += 2;
+      return true;
+    }
+  }
+  return get_varlong_loop(p, end, v);
 }
 
 template <typename T>
