@@ -1,10 +1,13 @@
 // The file source's CPU work per line, without the ring or the log: LineBatcher turning
-// Nexmark JSON lines into batches, fed in the file source's read-sized chunks and flushed
-// after each chunk, as FileSource::complete does, with positions tracked. Emitted batches are
-// dropped (their bytes freed), as the log's append does after copying them. Prints ns per
-// line and MB/s: the median of --rounds rounds over the same in-memory input.
+// Nexmark JSON lines into batches, fed in the file source's read-sized chunks, with positions
+// tracked. --batch and --flush follow FileSource (file_source.cc): batches of up to 256 KiB,
+// flushed after a short chunk or once 2 MiB are open (`--flush open`), or after every chunk
+// (`--flush chunk`, what the source did before). Emitted batches are dropped (their bytes
+// freed), as the log's append does after copying them. Prints ns per line and MB/s: the
+// median of --rounds rounds over the same in-memory input.
 //
-//   line_batcher_bench [--events N] [--partitions P] [--chunk BYTES] [--rounds R] [--key FIELD]
+//   line_batcher_bench [--events N] [--partitions P] [--chunk BYTES] [--batch BYTES]
+//                      [--flush open|chunk] [--rounds R] [--key FIELD]
 
 #include <algorithm>
 #include <chrono>
@@ -12,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "freshet/sources/line_batcher.h"
@@ -23,6 +27,8 @@ int main(int argc, char** argv) {
   uint64_t events = 500'000;
   int32_t partitions = 4;
   size_t chunk = 1 << 20;
+  size_t batch = 256 << 10;
+  bool flush_every_chunk = false;
   int rounds = 9;
   std::string key;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -33,6 +39,10 @@ int main(int argc, char** argv) {
       partitions = std::atoi(argv[i + 1]);
     else if (a == "--chunk")
       chunk = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (a == "--batch")
+      batch = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (a == "--flush")
+      flush_every_chunk = std::string_view(argv[i + 1]) == "chunk";
     else if (a == "--rounds")
       rounds = std::atoi(argv[i + 1]);
     else if (a == "--key")
@@ -57,11 +67,14 @@ int main(int argc, char** argv) {
   uint64_t batches = 0, batch_bytes = 0;
   for (int r = 0; r < rounds; ++r) {
     batches = batch_bytes = 0;
-    sources::LineBatcher b(key, partitions, [&](int32_t, std::string&& bytes, uint32_t) {
-      ++batches;
-      batch_bytes += bytes.size();
-      std::string gone = std::move(bytes);  // freed here, as after the log's copy
-    });
+    sources::LineBatcher b(
+        key, partitions,
+        [&](int32_t, std::string&& bytes, uint32_t) {
+          ++batches;
+          batch_bytes += bytes.size();
+          std::string gone = std::move(bytes);  // freed here, as after the log's copy
+        },
+        batch);
     b.track_positions("bench", "/data/nexmark.jsonl", 0);
     b.begin_file("/data/nexmark.jsonl", 0);
     double s = 0;
@@ -71,7 +84,7 @@ int main(int argc, char** argv) {
       std::memcpy(buf.data(), input.data() + at, n);
       const auto t0 = std::chrono::steady_clock::now();
       b.feed(std::string_view(buf.data(), n), 1'764'064'800'000);
-      b.flush();
+      if (flush_every_chunk || n < chunk || b.open_bytes() >= (2u << 20)) b.flush();
       s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
     b.end_of_file(1'764'064'800'000);
@@ -81,10 +94,10 @@ int main(int argc, char** argv) {
   std::sort(ns_per_line.begin(), ns_per_line.end());
   const double med = ns_per_line[ns_per_line.size() / 2];
   std::printf(
-      "# line_batcher_bench: %llu Nexmark lines (%.1f MB), %d partitions, %zu-byte chunks,"
-      " key `%s`, median of %d rounds\n",
-      static_cast<unsigned long long>(events), input.size() / 1e6, partitions, chunk, key.c_str(),
-      rounds);
+      "# line_batcher_bench: %llu Nexmark lines (%.1f MB), %d partitions, %zu-byte chunks, "
+      "batches up to %zu bytes flushed %s, key `%s`, median of %d rounds\n",
+      static_cast<unsigned long long>(events), input.size() / 1e6, partitions, chunk, batch,
+      flush_every_chunk ? "after every chunk" : "past 2 MiB open", key.c_str(), rounds);
   std::printf("| ns/line (min, median, max) | MB/s (median) | batches | batch bytes / input |\n");
   std::printf("|---|---|---|---|\n");
   std::printf("| %.1f, %.1f, %.1f | %.0f | %llu | %.3f |\n", ns_per_line.front(), med,

@@ -9,8 +9,9 @@
 
 namespace freshet::sources {
 namespace {
-// Room past max_batch_bytes for the line that crosses it and the position header.
-constexpr size_t kBatchSlack = 4096;
+// Room past a batch's expected size for the line that crosses the limit and the position
+// header.
+constexpr size_t kBatchSlack = 2048;
 
 // Only spaces and tabs. Lines almost always start with their JSON, so this returns at once.
 bool blank(std::string_view line) {
@@ -101,10 +102,11 @@ void LineBatcher::add_line(std::string_view line, TimestampMs now, uint64_t end)
     return;  // appended before a restart
   auto& o = open_[static_cast<size_t>(p)];
   if (!o.builder) {
-    // The whole batch at once: growing by doubling copied each batch about twice over.
-    // The line that crosses the limit still fits unless it is unusually long.
+    // Reserved at once, as big as this partition's last batch (a batch is usually as full as
+    // the one before it): growing by doubling copied each batch about twice over. Not the
+    // maximum: with many partitions most batches stay small.
     o.bytes.clear();
-    o.bytes.reserve(max_batch_bytes_ + kBatchSlack);
+    o.bytes.reserve(std::min(o.last_size, max_batch_bytes_) + kBatchSlack);
     o.builder.emplace(o.bytes, now);
   }
   o.builder->add(keyed ? std::optional<std::string_view>(key_) : std::nullopt, line, now);
@@ -128,6 +130,7 @@ void LineBatcher::emit_batch(size_t p) {
   o.builder->finish(Offset(0));
   const uint32_t n = o.builder->count();
   o.builder.reset();
+  o.last_size = o.bytes.size();
   emit_(static_cast<int32_t>(p), std::move(o.bytes), n);
 }
 
@@ -160,6 +163,13 @@ void LineBatcher::end_of_file(TimestampMs now) {
     consumed_ += carry_.size();
     carry_.clear();
   }
+}
+
+size_t LineBatcher::open_bytes() const {
+  size_t n = 0;
+  for (const auto& o : open_)
+    if (o.builder) n += o.bytes.size();
+  return n;
 }
 
 void LineBatcher::flush() {

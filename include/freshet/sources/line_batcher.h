@@ -55,6 +55,8 @@ class LineBatcher {
 
   uint64_t lines() const { return lines_; }
   uint64_t bytes_consumed() const { return consumed_; }  // through the last complete line
+  // Bytes in batches not emitted yet, over all partitions (a walk over the partitions).
+  size_t open_bytes() const;
 
  private:
   // `end` is the file offset just after the line (its newline included).
@@ -76,6 +78,7 @@ class LineBatcher {
     std::string path;
     uint64_t end = 0;
     uint64_t lines_after = 0;
+    size_t last_size = 0;  // of this partition's previous batch: the next one's reservation
   };
   std::vector<Open> open_;
   std::string carry_;  // an incomplete line from the previous feed
