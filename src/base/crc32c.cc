@@ -26,15 +26,84 @@ struct Tables {
 };
 constexpr Tables kTables;
 
+// Shifting a CRC over zeros, to join CRCs computed side by side. In the reflected form the
+// register uses (bit 31 is the coefficient of x^0), a CRC register after data D, extended by
+// n zero bytes, is the register times x^(8n) modulo P; and the register after D1 D2 is that of
+// D1 extended by |D2| zeros, XOR the register of D2 alone started from 0.
+constexpr uint32_t mult_mod_p(uint32_t a, uint32_t b) {
+  uint32_t product = 0;
+  for (uint32_t m = 1u << 31; m != 0; m >>= 1) {  // a's coefficients from x^0 up
+    if (a & m) product ^= b;
+    b = (b & 1) ? (b >> 1) ^ kPoly : b >> 1;  // b *= x
+  }
+  return product;
+}
+
+constexpr uint32_t x_pow_8n_mod_p(uint64_t n) {
+  uint32_t result = 1u << 31;  // x^0
+  uint32_t square = 1u << 23;  // x^8
+  for (; n != 0; n >>= 1) {
+    if (n & 1) result = mult_mod_p(square, result);
+    square = mult_mod_p(square, square);
+  }
+  return result;
+}
+
+// crc * x^(8 * len) mod P, a table per byte of the crc.
+struct ZerosOperator {
+  uint32_t t[4][256];
+  explicit constexpr ZerosOperator(uint64_t len) : t{} {
+    const uint32_t xn = x_pow_8n_mod_p(len);
+    for (uint32_t k = 0; k < 4; ++k)
+      for (uint32_t b = 0; b < 256; ++b) t[k][b] = mult_mod_p(xn, b << (8 * k));
+  }
+  uint32_t apply(uint32_t crc) const {
+    return t[0][crc & 0xff] ^ t[1][(crc >> 8) & 0xff] ^ t[2][(crc >> 16) & 0xff] ^ t[3][crc >> 24];
+  }
+};
+
 #if defined(__x86_64__)
+// The crc32 instruction takes 3 cycles but can start every cycle: three independent streams
+// over thirds of a block run about three times as fast as one, and are joined with the zeros
+// operator. Long blocks for the bulk, short ones so a batch's tail is interleaved too.
+constexpr size_t kLongBlock = 8192;
+constexpr size_t kShortBlock = 256;
+constexpr ZerosOperator kLongZeros(kLongBlock);
+constexpr ZerosOperator kShortZeros(kShortBlock);
+
+__attribute__((target("sse4.2"))) inline uint64_t crc_step(uint64_t c, const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return _mm_crc32_u64(c, v);
+}
+
+// Three streams over the three thirds of each 3 * block bytes, while they last.
+__attribute__((target("sse4.2"))) inline uint64_t crc_interleaved(uint64_t c, const uint8_t*& p,
+                                                                  size_t& len, size_t block,
+                                                                  const ZerosOperator& zeros) {
+  while (len >= 3 * block) {
+    uint64_t c1 = 0, c2 = 0;
+    for (const uint8_t* end = p + block; p < end; p += 8) {
+      c = crc_step(c, p);
+      c1 = crc_step(c1, p + block);
+      c2 = crc_step(c2, p + 2 * block);
+    }
+    c = zeros.apply(static_cast<uint32_t>(c)) ^ c1;
+    c = zeros.apply(static_cast<uint32_t>(c)) ^ c2;
+    p += 2 * block;
+    len -= 3 * block;
+  }
+  return c;
+}
+
 __attribute__((target("sse4.2"))) uint32_t crc32c_sse42(uint32_t crc, const void* data,
                                                         size_t len) {
   const auto* p = static_cast<const uint8_t*>(data);
   uint64_t c = ~crc;
+  c = crc_interleaved(c, p, len, kLongBlock, kLongZeros);
+  c = crc_interleaved(c, p, len, kShortBlock, kShortZeros);
   while (len >= 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    c = _mm_crc32_u64(c, v);
+    c = crc_step(c, p);
     p += 8;
     len -= 8;
   }

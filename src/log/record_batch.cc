@@ -1,6 +1,7 @@
 #include "freshet/log/record_batch.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "freshet/base/assert.h"
 #include "freshet/base/crc32c.h"
@@ -46,22 +47,56 @@ void put_headers(std::string& out, std::span<const RecordHeader> headers) {
 
 void BatchBuilder::add(std::optional<std::string_view> key, std::string_view value,
                        TimestampMs timestamp) {
-  add(key, value, timestamp, {});
+  // The hot path (a source's every line): the record's fields up to the value are encoded on
+  // the stack and appended in one piece, then the value, then the zero header count: three
+  // appends instead of a push_back per varint byte.
+  if (count_ == 0) base_ts_ = max_ts_ = timestamp;
+  max_ts_ = std::max(max_ts_, timestamp);
+  const int64_t ts_delta = timestamp - base_ts_;
+  const int64_t key_len = key ? static_cast<int64_t>(key->size()) : -1;
+  const auto value_len = static_cast<int64_t>(value.size());
+  // attributes, timestamp delta, offset delta, key length; then the value length.
+  char fields[1 + 4 * detail::kMaxVarlongBytes];
+  char* f = fields;
+  *f++ = '\0';
+  f = put_varlong(f, ts_delta);
+  f = put_varlong(f, count_);
+  f = put_varlong(f, key_len);
+  char vlen[detail::kMaxVarlongBytes];
+  const auto vlen_bytes = static_cast<size_t>(put_varlong(vlen, value_len) - vlen);
+  const auto field_bytes = static_cast<size_t>(f - fields);
+  const size_t key_bytes = key ? key->size() : 0;
+  // The length prefix counts what follows it; the header section is one zero byte.
+  const size_t body = field_bytes + key_bytes + vlen_bytes + value.size() + 1;
+  char head[detail::kMaxVarlongBytes + sizeof fields + detail::kMaxVarlongBytes];
+  char* h = put_varlong(head, static_cast<int64_t>(body));
+  std::memcpy(h, fields, field_bytes);
+  h += field_bytes;
+  if (key) {
+    out_.append(head, static_cast<size_t>(h - head));
+    out_.append(*key);
+    h = head;
+  }
+  std::memcpy(h, vlen, vlen_bytes);
+  h += vlen_bytes;
+  out_.append(head, static_cast<size_t>(h - head));
+  out_.append(value);
+  out_.push_back('\0');  // a zero header count
+  ++count_;
 }
 
 void BatchBuilder::add(std::optional<std::string_view> key, std::string_view value,
                        TimestampMs timestamp, std::span<const RecordHeader> headers) {
+  if (headers.empty()) return add(key, value, timestamp);
   // Kafka: baseTimestamp is the first record's, maxTimestamp the largest of the records'.
   if (count_ == 0) base_ts_ = max_ts_ = timestamp;
   const int64_t ts_delta = timestamp - base_ts_;
   const int64_t key_len = key ? static_cast<int64_t>(key->size()) : -1;
   const auto value_len = static_cast<int64_t>(value.size());
-  // The length prefix is the size of what follows it, so compute it before writing. Without
-  // headers (the hot path) the header section is the single byte of a zero count.
-  const size_t header_bytes = headers.empty() ? 1 : headers_size(headers);
+  // The length prefix is the size of what follows it, so compute it before writing.
   size_t body = 1 + detail::varlong_size(ts_delta) + detail::varlong_size(count_) +
                 detail::varlong_size(key_len) + (key ? key->size() : 0) +
-                detail::varlong_size(value_len) + value.size() + header_bytes;
+                detail::varlong_size(value_len) + value.size() + headers_size(headers);
   put_varlong(out_, static_cast<int64_t>(body));
   out_.push_back('\0');  // attributes
   put_varlong(out_, ts_delta);
@@ -70,10 +105,7 @@ void BatchBuilder::add(std::optional<std::string_view> key, std::string_view val
   if (key) out_.append(*key);
   put_varlong(out_, value_len);
   out_.append(value);
-  if (headers.empty())
-    out_.push_back('\0');  // a zero header count
-  else
-    put_headers(out_, headers);
+  put_headers(out_, headers);
   max_ts_ = std::max(max_ts_, timestamp);
   ++count_;
 }
@@ -137,27 +169,32 @@ uint32_t BatchView::peek_batch_length(const char* data) {
   return load_be<uint32_t>(data + kBatchLengthOffset);
 }
 
-Result<BatchView> BatchView::parse(const char* data, size_t available) {
-  if (available < kBatchHeaderSize)
+Result<BatchView> BatchView::parse_own(const char* data, size_t available) {
+  if (available < kBatchHeaderSize) [[unlikely]]
     return make_error(ErrorCode::kCorruption, "batch header truncated: {} of {} bytes", available,
                       kBatchHeaderSize);
   const uint32_t length = peek_batch_length(data);
-  if (length < kMinBatchLength)
+  if (length < kMinBatchLength) [[unlikely]]
     return make_error(ErrorCode::kCorruption, "batch length {} below the minimum {}", length,
                       kMinBatchLength);
   const size_t size = size_t{length} + 12;
-  if (size > available)
+  if (size > available) [[unlikely]]
     return make_error(ErrorCode::kCorruption, "batch truncated: {} of {} bytes", available, size);
-  if (data[kMagicOffset] != kMagicV2)
+  if (data[kMagicOffset] != kMagicV2) [[unlikely]]
     return make_error(ErrorCode::kCorruption, "unsupported magic {}", int{data[kMagicOffset]});
-  const uint32_t stored = load_be<uint32_t>(data + kCrcOffset);
-  const uint32_t actual = crc32c(0, data + kAttributesOffset, size - kAttributesOffset);
-  if (stored != actual)
-    return make_error(ErrorCode::kCorruption, "batch crc mismatch: stored {:08x}, computed {:08x}",
-                      stored, actual);
   BatchView v;
   v.data_ = data;
   v.size_ = size;
+  return v;
+}
+
+Result<BatchView> BatchView::parse(const char* data, size_t available) {
+  FRESHET_ASSIGN_OR_RETURN(BatchView v, parse_own(data, available));
+  const uint32_t stored = load_be<uint32_t>(data + kCrcOffset);
+  const uint32_t actual = crc32c(0, data + kAttributesOffset, v.size_ - kAttributesOffset);
+  if (stored != actual)
+    return make_error(ErrorCode::kCorruption, "batch crc mismatch: stored {:08x}, computed {:08x}",
+                      stored, actual);
   return v;
 }
 
@@ -197,6 +234,10 @@ bool BatchView::Iterator::next(RecordView& out) {
   int64_t len, ts_delta, off_delta, key_len, value_len, headers;
   if (!get_varlong(p_, end_, len) || len < 0 || len > end_ - p_) return fail("length");
   const char* rec_end = p_ + len;
+  // Readers go through a batch front to back, usually long after the log wrote it: ask for
+  // the bytes a few records ahead, as the prefetcher stops at page ends (log_bench decode of
+  // 100-byte records: +3%).
+  __builtin_prefetch(rec_end + 1024);
   ++p_;  // attributes
   if (!get_varlong(p_, rec_end, ts_delta) || !get_varlong(p_, rec_end, off_delta) ||
       !get_varlong(p_, rec_end, key_len))

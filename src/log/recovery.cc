@@ -333,6 +333,7 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
     pos += size;
   }
   s.used = pos;
+  s.verified_below = pos;
   s.next = expect;
   s.max_ts = max_ts;
   s.sealed = !last;

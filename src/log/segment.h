@@ -47,6 +47,11 @@ struct Segment {
   TimestampMs first_append_ms = 0;     // for roll by age; 0 = nothing appended yet
   TimestampMs last_append_ms = 0;      // for retention's future-skew clamp
   bool sealed = false;
+  // Bytes [0, verified_below) were on disk when the log was opened: readers check their CRCs,
+  // since storage may have rotted them. Later bytes were appended by this process from
+  // batches it encoded itself; they are read without a CRC pass (Kafka does not check CRCs
+  // on fetch at all; freshet still does for what it did not write).
+  size_t verified_below = 0;
 
   char* data() const { return reinterpret_cast<char*>(log->map.data()); }
   size_t capacity() const { return log->map.size(); }

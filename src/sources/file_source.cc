@@ -13,6 +13,13 @@
 namespace freshet::sources {
 namespace {
 constexpr size_t kReadSize = 1 << 20;
+// Batches of up to 256 KiB: the log appends each with one pwrite, and the kernel's cost per
+// byte falls by a third from 64 KiB writes to 256 KiB ones (log_bench). Still far below a
+// segment (1 MiB at least) and Kafka's default max.message.bytes (1 MiB).
+constexpr size_t kBatchBytes = 256 << 10;
+// Open batches are handed over after a full read only past this many bytes in all: with
+// many partitions each one's batch would otherwise stay open, and small, for many reads.
+constexpr size_t kMaxOpenBytes = 2 << 20;
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
 constexpr auto kBackoff = std::chrono::milliseconds(1);
 }  // namespace
@@ -37,8 +44,10 @@ FileSource::FileSource(shard::Shard& shard, io::FileSystem& fs, FileSourceOption
       deliver_(std::move(deliver)),
       backlogged_(std::move(backlogged)),
       on_finished_(std::move(on_finished)),
-      batcher_(options_.key_field, options_.partitions,
-               [this](int32_t p, std::string&& b, uint32_t n) { deliver_(p, std::move(b), n); }) {
+      batcher_(
+          options_.key_field, options_.partitions,
+          [this](int32_t p, std::string&& b, uint32_t n) { deliver_(p, std::move(b), n); },
+          kBatchBytes) {
   buf_[0].resize(kReadSize);
   buf_[1].resize(kReadSize);
 }
@@ -159,7 +168,11 @@ void FileSource::complete(int32_t res, uint32_t) {
     current_ ^= 1;
     read_next();  // the next read runs while these lines are batched
     batcher_.feed(std::string_view(done.data(), static_cast<size_t>(res)), now);
-    batcher_.flush();  // hand over what this read produced: latency over batch size
+    // A full read means more is there and its read is already under way: batches stay open
+    // to fill up (fewer, larger appends). A short one means the reader caught up with the
+    // file: hand over everything, latency over batch size.
+    if (static_cast<size_t>(res) < done.size() || batcher_.open_bytes() >= kMaxOpenBytes)
+      batcher_.flush();
     return;
   }
   // End of this file.
@@ -175,6 +188,7 @@ void FileSource::complete(int32_t res, uint32_t) {
     return;
   }
   at_end_ = true;
+  batcher_.flush();  // the last read may have been a full one
   shard_.schedule_after(kPollInterval, [this] { read_next(); });
 }
 

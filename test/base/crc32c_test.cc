@@ -27,3 +27,24 @@ TEST_CASE("hardware and portable crc32c agree at every length and can be chained
     CHECK(chained == crc32c(0, buf.data(), len));
   }
 }
+
+TEST_CASE("the interleaved hardware crc32c agrees with the portable one around its block sizes") {
+  // Three streams over 3 x 8192 and 3 x 256 byte blocks, joined by shifting: lengths on
+  // both sides of each block boundary, at every alignment mod 8, and a chained split.
+  std::mt19937 rng(11);
+  std::vector<uint8_t> buf(3 * 8192 * 2 + 3 * 256 * 2 + 64);
+  for (auto& b : buf) b = static_cast<uint8_t>(rng());
+  std::vector<size_t> lengths;
+  for (size_t block : {size_t{256}, size_t{8192}})
+    for (size_t n : {3 * block - 1, 3 * block, 3 * block + 1, 3 * block + 8, 6 * block + 7})
+      lengths.push_back(n);
+  lengths.push_back(buf.size() - 8);
+  for (size_t len : lengths) {
+    for (size_t align = 0; align < 8; ++align) {
+      const uint8_t* p = buf.data() + align;
+      const uint32_t want = crc32c_portable(0x12345678u, p, len);
+      CHECK(crc32c(0x12345678u, p, len) == want);
+      CHECK(crc32c(crc32c(0x12345678u, p, len / 3), p + len / 3, len - len / 3) == want);
+    }
+  }
+}

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "freshet/io/file_system.h"
 #include "log_test_util.h"
@@ -156,4 +157,106 @@ TEST_CASE("readers see only the durable end under an fsync policy") {
   (*log)->complete_sync(req.end);
   CHECK_FALSE((*log)->has_unsynced());
   CHECK(read_all(**log).size() == 3);
+}
+
+TEST_CASE("a batch that rotted on disk before open is reported as corruption when read") {
+  TempDir dir;
+  auto& fs = io::posix_file_system();
+  PartitionOptions opts;
+  opts.segment_bytes = 1 << 16;
+  opts.index_interval_bytes = 64;  // every batch indexed: open checks only the last one
+  std::vector<size_t> positions;
+  size_t end = 0;
+  {
+    auto log = PartitionLog::open(fs, dir.path, opts);
+    REQUIRE(log.has_value());
+    for (int i = 0; i < 20; ++i) {
+      std::string b = make_batch(i * 3, 3);
+      positions.push_back(end);
+      end += b.size();
+      REQUIRE((*log)->append(b).has_value());
+    }
+    REQUIRE((*log)->close().has_value());
+  }
+  // A value byte of the third batch, which open() trusts through the index after it.
+  const std::string path = dir.path + "/00000000000000000000.log";
+  auto fd = fs.open(path, O_RDWR, 0);
+  REQUIRE(fd.has_value());
+  char c = 0;
+  REQUIRE(fs.pread(fd->get(), &c, 1, positions[2] + 70).has_value());
+  c = static_cast<char>(c ^ 0x04);
+  REQUIRE(fs.pwrite(fd->get(), &c, 1, positions[2] + 70).has_value());
+
+  auto log = PartitionLog::open(fs, dir.path, opts);
+  REQUIRE(log.has_value());
+  REQUIRE_FALSE((*log)->failed());
+  for (int i = 20; i < 22; ++i) {  // appends after open do not make the old bytes trusted
+    std::string b = make_batch(i * 3, 3);
+    REQUIRE((*log)->append(b).has_value());
+  }
+  PartitionLog::Reader r(**log);
+  for (int i = 0; i < 2; ++i) {
+    auto b = r.next();
+    REQUIRE(b.has_value());
+    REQUIRE(b->has_value());
+  }
+  auto bad = r.next();
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().code == ErrorCode::kCorruption);
+  CHECK(bad.error().message.find("crc mismatch") != std::string::npos);
+  CHECK(bad.error().message.find(fmt::format("{} at byte {}", path, positions[2])) !=
+        std::string::npos);
+  // The batches around it are still served, the recovered ones and the appended ones.
+  PartitionLog::Reader after(**log);
+  REQUIRE(after.seek(Offset(9)).has_value());
+  int records = 0;
+  for (;;) {
+    auto b = after.next();
+    REQUIRE(b.has_value());
+    if (!*b) break;
+    auto it = (*b)->records();
+    RecordView rec;
+    while (it.next(rec)) {
+      CHECK(*rec.value == "value-" + std::to_string(9 + records));
+      ++records;
+    }
+  }
+  CHECK(records == 66 - 9);
+}
+
+TEST_CASE("batches appended after open read back after the recovered ones, across rolls") {
+  TempDir dir;
+  auto& fs = io::posix_file_system();
+  PartitionOptions opts;
+  opts.segment_bytes = 2048;  // many rolls, on both sides of the reopen
+  {
+    auto log = PartitionLog::open(fs, dir.path, opts);
+    REQUIRE(log.has_value());
+    for (int i = 0; i < 30; ++i) {
+      std::string b = make_batch(i * 4, 4);
+      REQUIRE((*log)->append(b).has_value());
+    }
+    REQUIRE((*log)->close().has_value());
+  }
+  auto log = PartitionLog::open(fs, dir.path, opts);
+  REQUIRE(log.has_value());
+  const size_t segments_at_open = (*log)->segment_count();
+  // A reader that caught up before the appends sees them as they come.
+  PartitionLog::Reader tail(**log);
+  REQUIRE(tail.seek((*log)->end_offset()).has_value());
+  CHECK_FALSE(tail.next().value().has_value());
+  for (int i = 30; i < 60; ++i) {
+    std::string b = make_batch(i * 4, 4);
+    REQUIRE((*log)->append(b).value() == Offset(i * 4));
+    auto got = tail.next();
+    REQUIRE(got.has_value());
+    REQUIRE(got->has_value());
+    CHECK((*got)->base_offset() == Offset(i * 4));
+    CHECK((*got)->record_count() == 4);
+  }
+  CHECK((*log)->segment_count() > segments_at_open);
+  auto values = read_all(**log);
+  REQUIRE(values.size() == 240);
+  for (int i = 0; i < 240; ++i)
+    CHECK(values[static_cast<size_t>(i)] == "value-" + std::to_string(i));
 }

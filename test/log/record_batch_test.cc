@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -248,4 +249,63 @@ TEST_CASE("a header running past its record is malformed, not read out of bounds
   CHECK_FALSE(hi.next(out));
   REQUIRE(hi.error().has_value());
   CHECK(hi.error()->code == ErrorCode::kCorruption);
+}
+
+TEST_CASE("records without headers are Kafka's DefaultRecord byte for byte at every varint width") {
+  // A reference encoder straight from the format (segment_format.h), for the builder's fast
+  // path and the reader's one- and two-byte varint shortcuts: lengths and deltas on both sides
+  // of the one, two and three byte widths, negative ones included.
+  auto varint = [](std::string& out, int64_t v) {
+    uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+    for (; z >= 0x80; z >>= 7) out.push_back(static_cast<char>((z & 0x7f) | 0x80));
+    out.push_back(static_cast<char>(z));
+  };
+  auto record = [&](int64_t ts_delta, int64_t offset_delta, std::optional<std::string> key,
+                    const std::string& value) {
+    std::string body(1, '\0');
+    varint(body, ts_delta);
+    varint(body, offset_delta);
+    varint(body, key ? static_cast<int64_t>(key->size()) : -1);
+    if (key) body += *key;
+    varint(body, static_cast<int64_t>(value.size()));
+    body += value;
+    body.push_back('\0');
+    std::string out;
+    varint(out, static_cast<int64_t>(body.size()));
+    return out + body;
+  };
+  const TimestampMs base = 1'700'000'000'000;
+  for (size_t value_size : {0, 1, 63, 64, 8191, 8192, 70000}) {
+    for (std::optional<std::string> key :
+         {std::optional<std::string>(), std::optional<std::string>(""),
+          std::optional<std::string>(std::string(64, 'k'))}) {
+      for (int64_t delta :
+           {int64_t{0}, int64_t{-1}, int64_t{-65}, int64_t{8191}, int64_t{1} << 40}) {
+        CAPTURE(value_size);
+        CAPTURE(delta);
+        const std::string value(value_size, 'v');
+        std::string buf;
+        BatchBuilder b(buf, base);
+        b.add(std::nullopt, "first", base);
+        b.add(key ? std::optional<std::string_view>(*key) : std::nullopt, value, base + delta);
+        b.finish(Offset(0));
+        CHECK(buf.substr(kBatchHeaderSize) ==
+              record(0, 0, std::nullopt, "first") + record(delta, 1, key, value));
+        auto v = BatchView::parse(buf.data(), buf.size());
+        REQUIRE(v.has_value());
+        auto it = v->records();
+        RecordView r;
+        REQUIRE(it.next(r));
+        REQUIRE(it.next(r));
+        CHECK(r.timestamp == base + delta);
+        CHECK(r.offset == Offset(1));
+        CHECK(r.key.has_value() == key.has_value());
+        if (key) CHECK(*r.key == *key);
+        CHECK(*r.value == value);
+        CHECK(r.headers.count == 0);
+        CHECK_FALSE(it.next(r));
+        CHECK_FALSE(it.error().has_value());
+      }
+    }
+  }
 }

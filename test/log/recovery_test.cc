@@ -163,7 +163,7 @@ TEST_CASE("full validation finds a flip in a sealed segment that the index would
     auto log = PartitionLog::open(fs, tmp.path, o);
     REQUIRE(log.has_value());
     CHECK_FALSE((*log)->failed());
-    // Still never served: the reader checks every CRC.
+    // Still never served: the reader checks the CRC of every byte that was on disk at open.
     PartitionLog::Reader r(**log);
     CHECK_FALSE(r.next().has_value());
   }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -29,6 +30,7 @@ struct Harness {
   std::unique_ptr<FileSource> source;
   std::mutex mu;
   std::vector<std::string> values;
+  std::vector<size_t> batch_sizes;
   std::atomic<bool> finished{false};
   std::atomic<bool> started{false};
   std::string start_error;
@@ -46,6 +48,7 @@ struct Harness {
                       auto it = v->records();
                       log::RecordView rec;
                       std::lock_guard lock(mu);
+                      batch_sizes.push_back(b.size());
                       while (it.next(rec)) values.emplace_back(*rec.value);
                     },
                     [](int32_t) { return false; }, [this] { finished = true; });
@@ -62,6 +65,15 @@ struct Harness {
   size_t count() {
     std::lock_guard lock(mu);
     return values.size();
+  }
+  bool source_caught_up() {
+    std::atomic<bool> answer{false}, done{false};
+    rt->submit_to(ShardId(0), [&] {
+      answer = source->caught_up();
+      done = true;
+    });
+    while (!done) std::this_thread::yield();
+    return answer;
   }
   ~Harness() {
     if (rt) {
@@ -112,5 +124,46 @@ TEST_CASE("an unbounded source reading from the end sees only lines appended lat
   std::lock_guard lock(h.mu);
   CHECK(h.values[0] == "{\"new\":1}");
   CHECK(h.values[1] == "{\"new\":2}");
+  CHECK_FALSE(h.finished.load());
+}
+
+TEST_CASE("batches fill across full reads, up to 256 KiB, and all is handed over at the end") {
+  // 16 partitions get 64 KiB each from a 1 MiB read: their batches span reads now, rather than
+  // being cut at every read.
+  TempDir d;
+  std::string text;
+  for (int i = 0; text.size() < (5u << 20); ++i)
+    text += "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(40 + i % 60, 'x') + "\"}\n";
+  const size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  write_file(d.path + "/big.jsonl", text);
+  Harness h;
+  h.run({.name = "big", .pattern = d.path + "/big.jsonl", .partitions = 16});
+  REQUIRE(h.start_error.empty());
+  REQUIRE(h.wait_for([&] { return h.finished.load(); }));
+  CHECK(h.count() == lines);
+  std::lock_guard lock(h.mu);
+  const size_t largest = *std::max_element(h.batch_sizes.begin(), h.batch_sizes.end());
+  CHECK(largest > (128u << 10));
+  CHECK(largest <= (256u << 10) + 1024);  // the limit, plus the line crossing it and a header
+}
+
+TEST_CASE("an unbounded source whose last read was a full one hands its lines over at the end") {
+  // Exactly one read's worth (1 MiB): the read that fills the buffer leaves its batches open,
+  // and only the empty read after it says the source caught up.
+  TempDir d;
+  const std::string path = d.path + "/exact.jsonl";
+  std::string text;
+  for (int i = 0; text.size() < (1u << 20); ++i) {
+    std::string line = "{\"n\":" + std::to_string(i) + ",\"pad\":\"";
+    line += std::string(61 - line.size(), 'x') + "\"}\n";  // 64 bytes: 16384 lines, 1 MiB
+    text += line;
+  }
+  REQUIRE(text.size() == (1u << 20));
+  write_file(path, text);
+  Harness h;
+  h.run({.name = "exact", .pattern = path, .bounded = false, .partitions = 2});
+  REQUIRE(h.start_error.empty());
+  REQUIRE(h.wait_for([&] { return h.count() == 16384; }));
+  CHECK(h.source_caught_up());
   CHECK_FALSE(h.finished.load());
 }

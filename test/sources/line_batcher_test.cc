@@ -113,3 +113,30 @@ TEST_CASE("bytes_consumed counts only complete lines") {
   b.flush();
   CHECK(c.records[0].size() == 2);
 }
+
+TEST_CASE("unkeyed lines go to line number % partitions, resumed streams included") {
+  auto lines = [](int from, int to) {
+    std::string s;
+    for (int i = from; i < to; ++i) s += "l" + std::to_string(i) + (i % 4 == 1 ? "\n \n" : "\n");
+    return s;
+  };
+  Collect c;
+  LineBatcher b("", 3, c.emit());
+  b.feed(lines(0, 10), 0);
+  CHECK(b.open_bytes() > 0);  // nothing is handed over before a flush
+  CHECK(c.batches == 0);
+  b.flush();
+  CHECK(b.open_bytes() == 0);
+  Collect resumed;
+  LineBatcher r("", 3, resumed.emit());
+  r.resume_at(7, {0, 0, 0});
+  r.feed(lines(7, 12), 0);
+  r.flush();
+  for (const Collect* got : {&c, &resumed})
+    for (const auto& [p, recs] : got->records)
+      for (const auto& rec : recs) {
+        CAPTURE(rec);
+        CHECK(std::stoi(rec.substr(rec.find("|l") + 2)) % 3 == p);
+      }
+  CHECK(resumed.records[1].front() == "<null>|l7");
+}

@@ -97,10 +97,12 @@ class PartitionLog {
   PartitionLog(const PartitionLog&) = delete;
   PartitionLog& operator=(const PartitionLog&) = delete;
 
-  // Appends an encoded batch (from BatchBuilder or a client): assigns its base offset and
-  // partition leader epoch, patching the bytes in place, and copies it into the active
-  // segment, rolling first when the segment is full or old. Returns the batch's base offset.
-  // Appended is not durable: see durable_end() and when_durable().
+  // Appends an encoded batch: assigns its base offset and partition leader epoch, patching the
+  // bytes in place, and copies it into the active segment, rolling first when the segment is
+  // full or old. Returns the batch's base offset. Appended is not durable: see durable_end()
+  // and when_durable(). The caller vouches for the bytes (BatchBuilder made them in this
+  // process): neither this nor a Reader checks the CRC of an appended batch, so a batch from
+  // outside (a client's produce) must pass BatchView::parse first.
   Result<Offset> append(std::string& batch);
 
   Offset start_offset() const;
@@ -175,7 +177,8 @@ class PartitionLog {
     // to it; an offset above end_offset() is kInvalidArgument; end_offset() itself is fine.
     Status seek(Offset offset);
     // The next batch below durable_end(), or nullopt when caught up. Corruption, a failed
-    // partition, or a position retention deleted are errors.
+    // partition, or a position retention deleted are errors. CRCs are checked for the bytes
+    // that were on disk when the log was opened, not for those this process appended.
     Result<std::optional<BatchView>> next();
     Offset position() const { return next_offset_; }
     // Bytes readable after `p` inside the same mapping (for padded parsers).

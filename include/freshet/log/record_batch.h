@@ -94,6 +94,10 @@ class BatchView {
   // Checks the header and the CRC. Errors are kCorruption with the reason; `available` is
   // how many bytes may be read from `data`.
   static Result<BatchView> parse(const char* data, size_t available);
+  // Checks the header as parse() does but not the CRC: for bytes this process encoded itself
+  // and still holds (a batch PartitionLog::append stored), where a CRC pass over every read
+  // would only re-prove what the builder computed a moment ago.
+  static Result<BatchView> parse_own(const char* data, size_t available);
   // Reads only the header fields without checking the CRC (for indexes and scans).
   static Offset peek_base_offset(const char* data);
   static uint32_t peek_batch_length(const char* data);

@@ -15,9 +15,11 @@
 // receives a line (keyed data with few keys), every restart reads from the origin again.
 //
 // Owned by one shard, which reads through its io_uring ring in 1 MiB chunks and turns lines
-// into per-partition batches (LineBatcher). Batches are handed to `deliver`, which the server
-// routes to the shard owning the partition; reading pauses while a target is backlogged, so
-// memory stays bounded however fast the disk is.
+// into per-partition batches of up to 256 KiB (LineBatcher). Batches are handed to `deliver`,
+// which the server routes to the shard owning the partition: when full, when a read comes
+// back short (the source caught up with its files) or at their end, and when more than
+// 2 MiB are open in all. Reading pauses while a target is backlogged, so memory stays bounded
+// however fast the disk is.
 
 #include <cstdint>
 #include <functional>

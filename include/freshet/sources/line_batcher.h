@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,8 @@ class LineBatcher {
 
   uint64_t lines() const { return lines_; }
   uint64_t bytes_consumed() const { return consumed_; }  // through the last complete line
+  // Bytes in batches not emitted yet, over all partitions (a walk over the partitions).
+  size_t open_bytes() const;
 
  private:
   // `end` is the file offset just after the line (its newline included).
@@ -68,19 +71,21 @@ class LineBatcher {
   size_t max_batch_bytes_;
   struct Open {
     std::string bytes;
-    std::unique_ptr<log::BatchBuilder> builder;
+    std::optional<log::BatchBuilder> builder;
     // The position after its last line: the file (by number, and its path), the byte and the
     // stream's line count.
     uint64_t file = 0;
     std::string path;
     uint64_t end = 0;
     uint64_t lines_after = 0;
+    size_t last_size = 0;  // of this partition's previous batch: the next one's reservation
   };
   std::vector<Open> open_;
   std::string carry_;  // an incomplete line from the previous feed
   std::string key_;
   std::string padded_;
-  uint64_t lines_ = 0;  // the stream's line number of the next line
+  uint64_t lines_ = 0;       // the stream's line number of the next line
+  int32_t round_robin_ = 0;  // lines_ % partitions_: where the next unkeyed line goes
   uint64_t consumed_ = 0;
   // Position tracking (empty header key: off).
   std::string header_key_;
