@@ -102,6 +102,11 @@ Status FaultInjectingFileSystem::fallocate(int fd, uint64_t offset, uint64_t len
   return base_.fallocate(fd, offset, len);
 }
 
+Status FaultInjectingFileSystem::reserve(int fd, uint64_t len) {
+  FRESHET_FAULT_POINT(FsOp::kFallocate, fd_path(fd));
+  return base_.reserve(fd, len);
+}
+
 Result<uint64_t> FaultInjectingFileSystem::file_size(int fd) {
   FRESHET_FAULT_POINT(FsOp::kFileSize, fd_path(fd));
   return base_.file_size(fd);

@@ -108,6 +108,12 @@ class PosixFileSystem final : public FileSystem {
     return ok();
   }
 
+  Status reserve(int fd, uint64_t len) override {
+    if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(len)) == 0) return ok();
+    if (errno == EOPNOTSUPP) return ok();
+    return fd_error(errno, fmt::format("reserve {} bytes in", len), fd);
+  }
+
   Result<uint64_t> file_size(int fd) override {
     struct stat st {};
     if (::fstat(fd, &st) != 0) return fd_error(errno, "stat", fd);

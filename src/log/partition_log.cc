@@ -296,11 +296,7 @@ size_t PartitionLog::Reader::readable_after(const char* p) const {
   const Segment* s = log_->segment_at(segment_);
   if (s == nullptr) return 0;
   const char* base = s->data();
-  // A sealed segment's file ends at `used`: pages of the mapping past the file's last page
-  // would fault with SIGBUS, so only the rest of that page counts as readable.
-  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  size_t limit =
-      s->sealed ? std::min(s->capacity(), (s->used + page - 1) / page * page) : s->capacity();
+  const size_t limit = mapped_readable(s->used, s->capacity());
   if (p < base || p > base + limit) return 0;
   return static_cast<size_t>(base + limit - p);
 }

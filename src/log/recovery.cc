@@ -178,9 +178,10 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
   file->file_size = file_size;
   uint64_t map_size = file_size;
   if (last && file_size < options_.segment_bytes) {
-    // The active segment was trimmed at a clean shutdown (or rolled with a smaller size):
-    // give it room again.
-    FRESHET_TRY(fs_.fallocate(fd.get(), 0, options_.segment_bytes));
+    // The active segment takes appends again: room for them, the file still ending at its
+    // data (Sizing::kReserve). Segments written before that sizing are full-size files with
+    // a zero tail, which the scan below reads as the end of the data.
+    FRESHET_TRY(fs_.reserve(fd.get(), options_.segment_bytes));
     map_size = options_.segment_bytes;
   }
   if (map_size > 0) {
@@ -189,16 +190,16 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
   file->fd = std::move(fd);
   s.log = std::move(file);
   const char* data = s.log->map ? s.data() : nullptr;
-  // Batches can only lie within the file's bytes.
-  const size_t data_size = static_cast<size_t>(last ? map_size : file_size);
+  // Batches can only lie within the file's bytes; the mapping past them faults.
+  const size_t data_size = static_cast<size_t>(std::min(file_size, map_size));
 
   const size_t cap = index_capacity(std::max<uint64_t>(map_size, 1), options_.index_interval_bytes);
   FRESHET_ASSIGN_OR_RETURN(s.index,
                            open_mapped(fs_, fmt::format("{}/{}", dir_, index_file_name(s.base)),
-                                       cap * kOffsetIndexEntrySize, false, false));
+                                       cap * kOffsetIndexEntrySize, false, false, Sizing::kGrow));
   FRESHET_ASSIGN_OR_RETURN(
       s.timeindex, open_mapped(fs_, fmt::format("{}/{}", dir_, time_index_file_name(s.base)),
-                               cap * kTimeIndexEntrySize, false, false));
+                               cap * kTimeIndexEntrySize, false, false, Sizing::kGrow));
   const size_t on_disk = std::min(
       {static_cast<size_t>(s.index->file_size / kOffsetIndexEntrySize),
        static_cast<size_t>(s.timeindex->file_size / kTimeIndexEntrySize), s.index_capacity()});
@@ -332,6 +333,16 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
     expect = expect + (detail::load_be<int32_t>(p + kLastOffsetDeltaOffset) + 1);
     pos += size;
   }
+  // Fewer bytes than a batch header after the last batch: a write cut short. (The file ends
+  // at its data now, so the scan above can stop short of a header.)
+  if (last && data != nullptr && pos < data_size && pos + 12 > data_size) {
+    if (const size_t nz = nonzero_end(data, pos, data_size); nz > pos) {
+      dropped_ += nz - pos;
+      warn("{}: truncated a torn tail of {} bytes at byte {}", path, nz - pos, pos);
+      std::memset(s.data() + pos, 0, nz - pos);
+      FRESHET_TRY(s.log->map.sync(pos, nz - pos));
+    }
+  }
   s.used = pos;
   s.verified_below = pos;
   s.next = expect;
@@ -354,11 +365,11 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
         s.timeindex->map.sync(0, std::max<size_t>(written, s.entries) * kTimeIndexEntrySize));
   }
   if (!last) {
-    if (file_size > s.used) {
+    if (file_size > s.used)
       info("{}: trimming sealed segment {} from {} to {} bytes (interrupted seal)", dir_,
            segment_file_name(s.base), file_size, s.used);
-      FRESHET_TRY(fs_.ftruncate(s.log->fd.get(), s.used));
-    }
+    // Also releases blocks reserved past the end by a seal the crash cut short.
+    FRESHET_TRY(fs_.ftruncate(s.log->fd.get(), s.used));
     FRESHET_TRY(fs_.ftruncate(s.index->fd.get(), s.entries * kOffsetIndexEntrySize));
     FRESHET_TRY(fs_.ftruncate(s.timeindex->fd.get(), s.entries * kTimeIndexEntrySize));
     protect_read_only(s.log->map);

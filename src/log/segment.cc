@@ -34,14 +34,18 @@ std::string time_index_file_name(Offset base) {
 }
 
 Result<std::shared_ptr<MappedFile>> open_mapped(io::FileSystem& fs, const std::string& path,
-                                                uint64_t size, bool truncate, bool exclusive) {
+                                                uint64_t size, bool truncate, bool exclusive,
+                                                Sizing sizing) {
   auto f = std::make_shared<MappedFile>();
   f->path = path;
   int flags = O_RDWR | O_CREAT | (truncate ? O_TRUNC : 0) | (exclusive ? O_EXCL : 0);
   FRESHET_ASSIGN_OR_RETURN(f->fd, fs.open(path, flags, 0644));
   Status st = [&]() -> Status {
     FRESHET_ASSIGN_OR_RETURN(f->file_size, fs.file_size(f->fd.get()));
-    if (f->file_size < size) FRESHET_TRY(fs.fallocate(f->fd.get(), 0, size));
+    if (sizing == Sizing::kReserve)
+      FRESHET_TRY(fs.reserve(f->fd.get(), size));
+    else if (f->file_size < size)
+      FRESHET_TRY(fs.fallocate(f->fd.get(), 0, size));
     if (size > 0) {
       FRESHET_ASSIGN_OR_RETURN(f->map, fs.map(f->fd.get(), size, true));
     }
@@ -56,6 +60,11 @@ Result<std::shared_ptr<MappedFile>> open_mapped(io::FileSystem& fs, const std::s
   return f;
 }
 
+size_t mapped_readable(size_t used, size_t capacity) {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return std::min(capacity, (used + page - 1) / page * page);
+}
+
 void protect_read_only(const io::MappedRegion& map) {
   if (map) (void)::mprotect(map.data(), map.size(), PROT_READ);
 }
@@ -66,14 +75,15 @@ Result<std::unique_ptr<Segment>> PartitionLog::create_segment_inline(Offset base
   s->next = base;
   const size_t cap = index_capacity(options_.segment_bytes, options_.index_interval_bytes);
   const std::string log_path = fmt::format("{}/{}", dir_, segment_file_name(base));
-  FRESHET_ASSIGN_OR_RETURN(s->log, open_mapped(fs_, log_path, options_.segment_bytes, false, true));
+  FRESHET_ASSIGN_OR_RETURN(
+      s->log, open_mapped(fs_, log_path, options_.segment_bytes, false, true, Sizing::kReserve));
   auto indexes = [&]() -> Status {
     FRESHET_ASSIGN_OR_RETURN(s->index,
                              open_mapped(fs_, fmt::format("{}/{}", dir_, index_file_name(base)),
-                                         cap * kOffsetIndexEntrySize, true, false));
+                                         cap * kOffsetIndexEntrySize, true, false, Sizing::kGrow));
     FRESHET_ASSIGN_OR_RETURN(
         s->timeindex, open_mapped(fs_, fmt::format("{}/{}", dir_, time_index_file_name(base)),
-                                  cap * kTimeIndexEntrySize, true, false));
+                                  cap * kTimeIndexEntrySize, true, false, Sizing::kGrow));
     return ok();
   }();
   if (!indexes) {
@@ -170,16 +180,17 @@ void PartitionLog::maybe_prepare_next(Segment& active) {
   jobs_->begin();
   options_.preparer->submit(
       [slot, fs = &fs_, dir = dir_, bytes = options_.segment_bytes, cap, jobs = jobs_] {
-        auto make = [&](std::string_view suffix, uint64_t size,
+        auto make = [&](std::string_view suffix, uint64_t size, Sizing sizing,
                         std::shared_ptr<MappedFile>& out) -> Status {
           // O_TRUNC: a leftover from a crash is garbage, and its blocks are released first.
-          FRESHET_ASSIGN_OR_RETURN(out,
-                                   open_mapped(*fs, prepared_path(dir, suffix), size, true, false));
+          FRESHET_ASSIGN_OR_RETURN(
+              out, open_mapped(*fs, prepared_path(dir, suffix), size, true, false, sizing));
           return ok();
         };
-        Status st = make(kLogSuffix, bytes, slot->log);
-        if (st) st = make(kIndexSuffix, cap * kOffsetIndexEntrySize, slot->index);
-        if (st) st = make(kTimeIndexSuffix, cap * kTimeIndexEntrySize, slot->timeindex);
+        Status st = make(kLogSuffix, bytes, Sizing::kReserve, slot->log);
+        if (st) st = make(kIndexSuffix, cap * kOffsetIndexEntrySize, Sizing::kGrow, slot->index);
+        if (st)
+          st = make(kTimeIndexSuffix, cap * kTimeIndexEntrySize, Sizing::kGrow, slot->timeindex);
         if (!st) slot->error = st.error();
         slot->state.store(st ? PreparedSegment::kReady : PreparedSegment::kFailed,
                           std::memory_order_release);

@@ -98,10 +98,24 @@ struct JobTracker {
   }
 };
 
-// Opens (creating if missing) `path`, grows it to at least `size` bytes with fallocate and
-// maps `size` bytes writable. `truncate` discards previous contents first.
+// How open_mapped sizes a file.
+enum class Sizing {
+  // Index files, written through the mapping: the file is grown to the mapped size.
+  kGrow,
+  // Segment data, appended with pwrite: blocks are reserved, but the file ends where its data
+  // does. Read-ahead behind a reader then stops at the data; over a preallocated tail it
+  // zero-filled pages that the next appends overwrite (a third of a Nexmark q5 run's CPU).
+  // The mapping past the file's last page must not be touched (SIGBUS).
+  kReserve,
+};
+// Opens (creating if missing) `path`, sizes it for `size` bytes as `sizing` says and maps
+// `size` bytes writable. `truncate` discards previous contents first.
 Result<std::shared_ptr<MappedFile>> open_mapped(io::FileSystem& fs, const std::string& path,
-                                                uint64_t size, bool truncate, bool exclusive);
+                                                uint64_t size, bool truncate, bool exclusive,
+                                                Sizing sizing);
+// The bytes of `used` that can be read through a segment's mapping: the rest of the page
+// holding its last byte reads as zeros, the pages after it fault.
+size_t mapped_readable(size_t used, size_t capacity);
 // Makes the mapping read-only (sealed segments); addresses stay the same.
 void protect_read_only(const io::MappedRegion& map);
 

@@ -260,3 +260,39 @@ TEST_CASE("batches appended after open read back after the recovered ones, acros
   for (int i = 0; i < 240; ++i)
     CHECK(values[static_cast<size_t>(i)] == "value-" + std::to_string(i));
 }
+
+TEST_CASE("the active segment's file ends at its data, and a full-size one still recovers") {
+  TempDir dir;
+  auto& fs = io::posix_file_system();
+  PartitionOptions opts;
+  opts.segment_bytes = 1 << 20;
+  const std::string seg = dir.path + "/00000000000000000000.log";
+  size_t bytes = 0;
+  {
+    auto log = PartitionLog::open(fs, dir.path, opts);
+    REQUIRE(log.has_value());
+    for (int i = 0; i < 10; ++i) {
+      std::string b = make_batch(i * 3, 3);
+      bytes += b.size();
+      REQUIRE((*log)->append(b).has_value());
+    }
+    // Read-ahead behind a reader stops at the data instead of zero-filling pages past it.
+    auto fd = fs.open(seg, O_RDONLY, 0);
+    REQUIRE(fd.has_value());
+    CHECK(fs.file_size(fd->get()).value() == bytes);
+    CHECK(read_all(**log).size() == 30);
+  }
+  // A data dir from before: the segment is a full-size file with a zero tail.
+  {
+    auto fd = fs.open(seg, O_RDWR, 0);
+    REQUIRE(fd.has_value());
+    REQUIRE(fs.fallocate(fd->get(), 0, opts.segment_bytes).has_value());
+  }
+  auto log = PartitionLog::open(fs, dir.path, opts);
+  REQUIRE(log.has_value());
+  CHECK((*log)->end_offset() == Offset(30));
+  CHECK((*log)->bytes_dropped_at_recovery() == 0);
+  std::string b = make_batch(30, 3);
+  CHECK((*log)->append(b).value() == Offset(30));
+  CHECK(read_all(**log).size() == 33);
+}

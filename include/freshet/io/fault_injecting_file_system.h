@@ -60,6 +60,7 @@ class FaultInjectingFileSystem final : public FileSystem {
   Status fdatasync(int fd) override;
   Status ftruncate(int fd, uint64_t length) override;
   Status fallocate(int fd, uint64_t offset, uint64_t len) override;
+  Status reserve(int fd, uint64_t len) override;
   Result<uint64_t> file_size(int fd) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status unlink(const std::string& path) override;

@@ -36,6 +36,10 @@ class FileSystem {
   virtual Status ftruncate(int fd, uint64_t length) = 0;
   // Reserves [offset, offset + len) so later writes cannot fail with ENOSPC.
   virtual Status fallocate(int fd, uint64_t offset, uint64_t len) = 0;
+  // Allocates disk blocks for [0, len) without changing the file's size (FALLOC_FL_KEEP_SIZE),
+  // so appends up to `len` stay contiguous. A filesystem that cannot is not an error. Blocks
+  // past the end are released by ftruncate to the file's size.
+  virtual Status reserve(int fd, uint64_t len) = 0;
   virtual Result<uint64_t> file_size(int fd) = 0;
   // rename(2). Durable only after fsync_dir() of the parent directory.
   virtual Status rename(const std::string& from, const std::string& to) = 0;
