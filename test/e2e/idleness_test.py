@@ -65,8 +65,8 @@ def key_in(partition, partitions=2):
                 if (murmur2(k) & 0x7FFFFFFF) % partitions == partition)
 
 
-def rec(sensor, ts):
-    return json.dumps({"sensor": sensor, "ts": ts}) + "\n"
+def rec(sensor, ts, pad=None):
+    return json.dumps({"sensor": sensor, "ts": ts} | ({"pad": pad} if pad else {})) + "\n"
 
 
 def lines(path):
@@ -275,8 +275,11 @@ def test_conformance_11_alignment_keeps_the_watermark_spread_within_max_drift():
     # only orders the reads.
     a, b = key_in(0), key_in(1)
     n, a_step, b_step, drift = 50_000, 100, 2, 30_000
-    # A log batch is at most 64 KiB and a record here takes more than 45 bytes in it.
-    bound = drift + (64 * 1024 // 45 + 1) * a_step
+    # Alignment acts between log batches. The file source cuts batches of up to 256 KiB, and
+    # the padding makes a record take more than 400 bytes in one, so a batch of A spans at
+    # most 656 records.
+    pad = "x" * 400
+    bound = drift + (256 * 1024 // 400 + 1) * a_step
     runs = {}
     for name, shards, max_drift, bounded in (("free-1", 1, "", "false"),
                                              ("free-2", 2, "", "true"),
@@ -286,7 +289,7 @@ def test_conformance_11_alignment_keeps_the_watermark_spread_within_max_drift():
                        bounded=bounded)
         with open(f"{d}/in/a.jsonl", "w") as f:
             for i in range(n):
-                f.write(rec(a, BASE + i * a_step) + rec(b, BASE + i * b_step))
+                f.write(rec(a, BASE + i * a_step, pad) + rec(b, BASE + i * b_step, pad))
         if name == "aligned-2":  # with checkpoints, whose metrics file carries the spread too
             with open(cfg, "a") as f:
                 f.write("checkpoint: { interval: 200ms }\n")
