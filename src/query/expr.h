@@ -110,6 +110,8 @@ inline bool is_true(const Value& v) { return v.type == ValueType::kTrue; }
 // Three-way comparison of two non-null values; false if they are not comparable (different
 // types, NaN). Numbers compare exactly when both are decimals.
 bool compare_values(const Value& a, const Value& b, int& result);
+// Whether comparison `op` (=, <>, <, <=, >, >=) holds for a compare_values result.
+bool cmp_holds(ExprOp op, int c);
 
 // Appends a value as JSON: numbers as numbers, timestamps as RFC 3339 strings, kOther as null.
 void append_value_json(std::string& out, const Value& v);

@@ -309,6 +309,16 @@ Value cast_value(const ExprNode& n, const Value& v, StringArena& arena) {
   return Value::null();
 }
 
+// a = b in the IN / simple CASE sense: NULL if either side is NULL or they do not compare.
+Value equals(const Value& a, const Value& b) {
+  if (a.is_null() || b.is_null()) return Value::null();
+  int c;
+  if (!compare_values(a, b, c)) return Value::null();
+  return Value::boolean(c == 0);
+}
+
+}  // namespace
+
 bool cmp_holds(ExprOp op, int c) {
   switch (op) {
     case ExprOp::kEq:
@@ -325,16 +335,6 @@ bool cmp_holds(ExprOp op, int c) {
       return c >= 0;
   }
 }
-
-// a = b in the IN / simple CASE sense: NULL if either side is NULL or they do not compare.
-Value equals(const Value& a, const Value& b) {
-  if (a.is_null() || b.is_null()) return Value::null();
-  int c;
-  if (!compare_values(a, b, c)) return Value::null();
-  return Value::boolean(c == 0);
-}
-
-}  // namespace
 
 bool compare_values(const Value& a, const Value& b, int& result) {
   auto sign = [](auto x, auto y) { return x < y ? -1 : (x > y ? 1 : 0); };

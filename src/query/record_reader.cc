@@ -90,21 +90,7 @@ bool holds(const SimpleComparison& c, const Value& v) {
     if (c.op == ExprOp::kEq || c.op == ExprOp::kNe)
       return same(v.str, c.literal.str) == (c.op == ExprOp::kEq);
   }
-  if (!compare_values(v, c.literal, r)) return false;
-  switch (c.op) {
-    case ExprOp::kEq:
-      return r == 0;
-    case ExprOp::kNe:
-      return r != 0;
-    case ExprOp::kLt:
-      return r < 0;
-    case ExprOp::kLe:
-      return r <= 0;
-    case ExprOp::kGt:
-      return r > 0;
-    default:
-      return r >= 0;
-  }
+  return compare_values(v, c.literal, r) && cmp_holds(c.op, r);
 }
 
 }  // namespace
