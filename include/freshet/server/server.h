@@ -26,8 +26,9 @@ struct RunOptions {
   bool drain = false;  // on stop, fire every window and commit (else suspend: checkpoint)
   std::vector<std::string> reset_state;  // queries whose saved state is dropped
   // Rerun the queries over the log in data_dir from offset 0, without sources, applying the
-  // journal's wall-clock watermark steps (semantics §3.8); stops once every query has read
-  // its log and applied every step. Outputs are truncated first.
+  // journal's idleness decisions and wall-clock watermark steps at the reader positions they
+  // were taken at (semantics §3.8); stops once every query has read its log and applied every
+  // record. Outputs are truncated first.
   bool replay_journal = false;
 };
 
