@@ -281,6 +281,14 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
 
   // 3. Scan, check and index the batches after the trusted entry.
   const uint32_t interval = options_.index_interval_bytes;
+  // Bytes [from, end) were never acknowledged as durable: zero them, so that no later scan
+  // takes them for batches, and report them.
+  auto drop = [&](size_t from, size_t end, std::string_view what) -> Status {
+    dropped_ += end - from;
+    warn("{}: dropped {} bytes at byte {}: {}", path, end - from, from, what);
+    std::memset(s.data() + from, 0, end - from);
+    return s.log->map.sync(from, end - from);
+  };
   while (data != nullptr && pos + 12 <= data_size) {
     const char* p = data + pos;
     if (BatchView::peek_batch_length(p) == 0 && BatchView::peek_base_offset(p) == Offset(0)) {
@@ -289,12 +297,7 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
       // be mistaken for batches later.
       if (last) {
         const size_t nz = nonzero_end(data, pos, data_size);
-        if (nz > pos) {
-          dropped_ += nz - pos;
-          warn("{}: dropped {} unsynced bytes after a gap at byte {}", path, nz - pos, pos);
-          std::memset(s.data() + pos, 0, nz - pos);
-          FRESHET_TRY(s.log->map.sync(pos, nz - pos));
-        }
+        if (nz > pos) FRESHET_TRY(drop(pos, nz, "unsynced bytes after a gap"));
       }
       break;
     }
@@ -319,11 +322,7 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
         return ok();
       }
       // A torn tail: the last write did not complete, so it was never acknowledged as durable.
-      // Zero it so that the next scan stops here too, and report what was dropped.
-      dropped_ += nz - pos;
-      warn("{}: truncated a torn tail of {} bytes at byte {} ({})", path, nz - pos, pos, why);
-      std::memset(s.data() + pos, 0, nz - pos);
-      FRESHET_TRY(s.log->map.sync(pos, nz - pos));
+      FRESHET_TRY(drop(pos, nz, fmt::format("a torn tail ({})", why)));
       break;
     }
     const auto rel = static_cast<uint32_t>(expect - s.base);
@@ -336,12 +335,8 @@ Status PartitionLog::recover_segment(Segment& s, bool last, Offset expected_base
   // Fewer bytes than a batch header after the last batch: a write cut short. (The file ends
   // at its data now, so the scan above can stop short of a header.)
   if (last && data != nullptr && pos < data_size && pos + 12 > data_size) {
-    if (const size_t nz = nonzero_end(data, pos, data_size); nz > pos) {
-      dropped_ += nz - pos;
-      warn("{}: truncated a torn tail of {} bytes at byte {}", path, nz - pos, pos);
-      std::memset(s.data() + pos, 0, nz - pos);
-      FRESHET_TRY(s.log->map.sync(pos, nz - pos));
-    }
+    if (const size_t nz = nonzero_end(data, pos, data_size); nz > pos)
+      FRESHET_TRY(drop(pos, nz, "a torn tail shorter than a batch header"));
   }
   s.used = pos;
   s.verified_below = pos;

@@ -11,20 +11,12 @@ using namespace freshet;
 using namespace freshet::query;
 using freshet::query::test::compile_early;
 using freshet::query::test::compile_late;
+using freshet::query::test::ev;
 using freshet::query::test::Harness;
+using freshet::query::test::lines;
 using Lines = std::vector<std::string>;
 
 namespace {
-
-Lines lines(const FiredRows& rows) {
-  Lines out;
-  for (const FiredRow r : rows) out.emplace_back(r.line);
-  return out;
-}
-
-std::string ev(TimestampMs ts, const std::string& k = "a", int x = 1) {
-  return "{\"ts\":" + std::to_string(ts) + ",\"k\":\"" + k + "\",\"x\":" + std::to_string(x) + "}";
-}
 
 // A final row as a plan without emit_early prints it.
 std::string without_final(std::string line) {

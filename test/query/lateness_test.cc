@@ -10,22 +10,10 @@
 using namespace freshet;
 using namespace freshet::query;
 using freshet::query::test::compile_late;
+using freshet::query::test::ev;
 using freshet::query::test::Harness;
+using freshet::query::test::lines;
 using Lines = std::vector<std::string>;
-
-namespace {
-
-Lines lines(const FiredRows& rows) {
-  Lines out;
-  for (const FiredRow r : rows) out.emplace_back(r.line);
-  return out;
-}
-
-std::string ev(TimestampMs ts, const std::string& k = "a", int x = 1) {
-  return "{\"ts\":" + std::to_string(ts) + ",\"k\":\"" + k + "\",\"x\":" + std::to_string(x) + "}";
-}
-
-}  // namespace
 
 TEST_CASE("hopping-window element late for one window, on time for the next") {
   // §3.10 #5. HOP slide 5 s, size 10 s, no allowed lateness: t = 3000 belongs to [-5 s, 5 s)

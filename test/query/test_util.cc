@@ -106,15 +106,23 @@ FiredRows Harness::early() {
   return rows;
 }
 
+std::vector<std::string> lines(const FiredRows& rows) {
+  std::vector<std::string> out;
+  for (const FiredRow r : rows) out.emplace_back(r.line);
+  return out;
+}
+
+std::string ev(TimestampMs ts, const std::string& k, int x) {
+  return "{\"ts\":" + std::to_string(ts) + ",\"k\":\"" + k + "\",\"x\":" + std::to_string(x) + "}";
+}
+
 std::vector<std::string> run_stateless(const std::shared_ptr<const Plan>& plan,
                                        const std::vector<std::string>& records) {
   StatelessOperator op(plan);
   std::vector<std::string_view> views(records.begin(), records.end());
   FiredRows rows;
   op.process(views, 0, rows);
-  std::vector<std::string> lines;
-  for (const FiredRow r : rows) lines.emplace_back(r.line);
-  return lines;
+  return lines(rows);
 }
 
 std::vector<std::string> run_lines(const std::shared_ptr<const Plan>& plan,
@@ -128,9 +136,7 @@ std::vector<std::string> run_lines(const std::shared_ptr<const Plan>& plan,
   for (auto& p : parts) merger.merge(std::move(p));
   FiredRows rows;
   merger.fire(kMaxTimestamp, rows);
-  std::vector<std::string> lines;
-  for (const FiredRow r : rows) lines.emplace_back(r.line);
-  return lines;
+  return lines(rows);
 }
 
 }  // namespace freshet::query::test

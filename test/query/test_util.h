@@ -50,6 +50,12 @@ struct Harness {
   std::vector<std::string> late_records, late_reasons;
 };
 
+// The JSON text of each row, in order.
+std::vector<std::string> lines(const FiredRows& rows);
+
+// {"ts":ts,"k":k,"x":x}: a record of the events topic the lateness and early tests query.
+std::string ev(TimestampMs ts, const std::string& k = "a", int x = 1);
+
 // A stateless query over the records, in one batch.
 std::vector<std::string> run_stateless(const std::shared_ptr<const Plan>& plan,
                                        const std::vector<std::string>& records);

@@ -88,13 +88,6 @@ class FiredRows {
     Row& r = rows_.back();
     r.line_len = static_cast<uint32_t>(text_.size() - r.text - r.key_len);
   }
-  // Drops the row begun last (a HAVING that failed after formatting started, or a caller
-  // that changed its mind).
-  void drop_last() {
-    text_.resize(rows_.back().text);
-    replaces_.resize(rows_.back().replaces);
-    rows_.pop_back();
-  }
   // Adds to the row begun last.
   void add_replaced(FiredRow::Bounds b) {
     replaces_.push_back(b);
