@@ -6,6 +6,8 @@
 #include <charconv>
 #include <string_view>
 
+#include "freshet/base/json.h"
+
 namespace freshet::server {
 namespace {
 
@@ -66,6 +68,29 @@ bool parse_record(std::string_view line, JournalRecord& out) {
 
 std::string journal_path(const std::string& data_dir, const std::string& query, ShardId shard) {
   return fmt::format("{}/journal/{}.{}.jsonl", data_dir, query, shard.value());
+}
+
+std::string topic_end_path(const std::string& data_dir, const std::string& topic) {
+  return fmt::format("{}/journal/{}.ended", data_dir, topic);
+}
+
+Status record_topic_end(io::FileSystem& fs, const std::string& data_dir, const std::string& topic) {
+  const std::string path = topic_end_path(data_dir, topic);
+  const std::string dir = path.substr(0, path.rfind('/'));
+  FRESHET_TRY(fs.mkdirs(dir));
+  FRESHET_ASSIGN_OR_RETURN(auto fd, fs.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC));
+  std::string line = "{\"ended\":";
+  append_json_string(line, topic);
+  line += "}\n";
+  FRESHET_TRY(fs.pwrite(fd.get(), line.data(), line.size(), 0));
+  FRESHET_TRY(fs.fdatasync(fd.get()));
+  return fs.fsync_dir(dir);
+}
+
+Status clear_topic_end(io::FileSystem& fs, const std::string& data_dir, const std::string& topic) {
+  const std::string path = topic_end_path(data_dir, topic);
+  FRESHET_ASSIGN_OR_RETURN(bool there, fs.exists(path));
+  return there ? fs.unlink(path) : ok();
 }
 
 Result<JournalWriter> JournalWriter::open(io::FileSystem& fs, const std::string& path,

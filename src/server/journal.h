@@ -40,6 +40,16 @@ struct JournalRecord {
 
 std::string journal_path(const std::string& data_dir, const std::string& query, ShardId shard);
 
+// The end of a topic's input. When every source writing into a topic has finished (bounded
+// sources read to their end), a live run records it in <data_dir>/journal/<topic>.ended, so
+// that a replay ends the topic where its log ends and fires, as the live run did, every window
+// with the final watermark. A run that is not a replay starts by removing the record: its
+// sources may write more.
+std::string topic_end_path(const std::string& data_dir, const std::string& topic);
+// Writes the record durably (the file and its directory entry).
+Status record_topic_end(io::FileSystem& fs, const std::string& data_dir, const std::string& topic);
+Status clear_topic_end(io::FileSystem& fs, const std::string& data_dir, const std::string& topic);
+
 // Appends records to one journal file. Owned by the shard that reads the query's partitions;
 // used by its thread only.
 class JournalWriter {

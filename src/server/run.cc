@@ -8,6 +8,7 @@
 #include "freshet/server/server.h"
 #include "freshet/server/topic_catalog.h"
 #include "freshet/shard/runtime.h"
+#include "journal.h"
 #include "pipeline.h"
 #include "shard_state.h"
 
@@ -58,6 +59,9 @@ Result<io::UniqueFd> prepare_data_dir(io::FileSystem& fs, const config::Config& 
                         "deletes the logs of the config's topics and truncates the output files",
                         name, config.data_dir);
     }
+    // Only a replay keeps the record of a topic's ended input (journal.h): this run's sources
+    // may write more.
+    if (!options.replay_journal) FRESHET_TRY(clear_topic_end(fs, config.data_dir, name));
     FRESHET_TRY(catalog.create(topic));
   }
   return lock;

@@ -61,6 +61,11 @@ void ShardState::source_ended(const std::string& topic) {
   if (++ended_sources_[topic] < total) return;
   for (auto& l : logs_[topic])
     if (l) l->mark_finished();
+  if (id() == ShardId(0) && !p_.options().replay_journal) {
+    if (auto st = record_topic_end(p_.fs(), p_.config().data_dir, topic); !st)
+      p_.fail(
+          fmt::format("recording the end of topic `{}`'s input: {}", topic, st.error().message));
+  }
 }
 
 Status ShardState::open_file_source(const std::string& name, const config::SourceConfig& sc,

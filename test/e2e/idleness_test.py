@@ -231,6 +231,33 @@ def test_a_shard_that_stepped_from_the_clock_does_not_hold_back_another_that_rea
     check_replay(d, cfg)
 
 
+def test_a_replay_of_a_bounded_run_fires_its_last_windows_as_the_run_did():
+    # Regression: a replay never saw the bounded source end, so the windows the live run
+    # fired with the final watermark stayed open and the replay wrote fewer rows. With and
+    # without a journal (idle_timeout), on one and two shards.
+    for shards in (1, 2):
+        for et in ("watermark_delay: 1s", "watermark_delay: 1s, idle_timeout: 300ms"):
+            d, cfg = setup(f"bounded-replay-{shards}", shards, et, bounded="true")
+            with open(f"{d}/in/a.jsonl", "w") as f:
+                for i in range(2000):
+                    f.write(rec(key_in(i % 2), BASE + i * 97))
+            p = run(["run", "--config", cfg], check_rc=0, timeout=60)
+            rows = lines(f"{d}/out/per_sensor.jsonl")
+            check(sum(r["n"] for r in rows) == 2000, f"{shards} shard(s), {et}: {rows}\n{p.stderr}")
+            check_replay(d, cfg)
+            check(os.path.exists(f"{d}/data/journal/readings.ended"), "the end was not recorded")
+    # A run that is not a replay forgets the end: its sources may write more.
+    follow = write_config(d, CONFIG.format(dir=d, shards=1, event_time="watermark_delay: 1s",
+                                           bounded="false", window=60), name="follow.yaml")
+    proc = start(follow, "--reset")
+    try:
+        time.sleep(1.0)
+        check(not os.path.exists(f"{d}/data/journal/readings.ended"),
+              "a following run kept the record of an ended input")
+    finally:
+        stop(proc)
+
+
 def iso(ms):
     t = time.gmtime(ms // 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", t) + f".{ms % 1000:03d}Z"
@@ -322,5 +349,6 @@ if __name__ == "__main__":
     main([test_conformance_4_an_idle_partition_resuming_with_old_data_is_late_after_idle_resume,
           test_conformance_2_all_inputs_quiet_close_windows_only_with_wallclock_progress,
           test_a_shard_that_stepped_from_the_clock_does_not_hold_back_another_that_reads_again,
+          test_a_replay_of_a_bounded_run_fires_its_last_windows_as_the_run_did,
           test_conformance_11_a_backlog_read_fast_declares_no_partition_idle,
           test_conformance_11_alignment_keeps_the_watermark_spread_within_max_drift])
