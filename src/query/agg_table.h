@@ -7,6 +7,7 @@
 //
 // Not thread-safe; owned by one LocalAggregator or WindowMerger.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -27,6 +28,16 @@ class AggTable {
   };
 
   explicit AggTable(uint32_t aggs_per_entry) : aggs_(aggs_per_entry) { rehash(16); }
+
+  // Empties the table for reuse, keeping every buffer's capacity: a merger combines the panes
+  // of each window into one scratch table, and fresh tables per window cost page faults.
+  void clear() {
+    std::fill(slots_.begin(), slots_.end(), Slot{});
+    entries_.clear();
+    states_.clear();
+    bytes_.clear();
+    bytes_.ext.clear();
+  }
 
   // The states of `key` (hash = hash64(key)), inserted zeroed if absent. The pointer is valid
   // until the next insertion.

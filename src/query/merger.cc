@@ -258,7 +258,7 @@ class PaneMerger final : public WindowMerger::Impl {
       auto it = panes_.find(start);
       return it == panes_.end() ? nullptr : &it->second;
     }
-    combined_ = AggTable(n_);
+    combined_.clear();
     for (auto it = panes_.lower_bound(start); it != panes_.end() && it->first < end; ++it) {
       const AggTable& t = it->second;
       for (size_t i = 0; i < t.entries().size(); ++i) {
@@ -300,7 +300,7 @@ class PaneMerger final : public WindowMerger::Impl {
   // (valid until the next call).
   const AggTable& combine_key(TimestampMs start, TimestampMs end, std::string_view key) {
     const uint64_t hash = hash_of(key);
-    one_ = AggTable(n_);
+    one_.clear();
     AggState* dst = one_.find_or_insert(key, hash);
     for (auto it = panes_.lower_bound(start); it != panes_.end() && it->first < end; ++it) {
       const AggState* src = it->second.find(key, hash);
@@ -349,8 +349,8 @@ class PaneMerger final : public WindowMerger::Impl {
     std::vector<bool> marked;       // by entry index
   };
   std::map<TimestampMs, PaneChanges> changed_;
-  AggTable combined_{0};
-  AggTable one_{0};
+  AggTable combined_{n_};
+  AggTable one_{n_};
   GroupRow row_;
 };
 
