@@ -123,6 +123,13 @@ def baseline(n, shards=2):
     return _baseline[key]
 
 
+def paced_interval(seconds, epochs=8):
+    """A checkpoint interval that fits about `epochs` commits into a run that takes `seconds`
+    on this machine, so that a crash asked for at epoch k lands inside the run however fast
+    the build is (a release build reads these inputs in a fraction of a 300 ms interval)."""
+    return f"{max(5, int(seconds * 1000 / epochs))}ms"
+
+
 def start(cfg, env_extra=None, args=()):
     env = dict(os.environ)
     env.update(env_extra or {})
@@ -137,7 +144,7 @@ def test_conformance_7_every_step_of_the_commit_protocol_survives_a_sigkill():
                  "during_publish", "after_publish"]:
         d = workdir(f"ckpt-{step}")
         write_inputs(d, n)
-        cfg = config(d)
+        cfg = config(d, interval=paced_interval(_baseline_seconds[(n, 2)]))
         p = start(cfg, {"FRESHET_CRASH_AT": f"{step}:2"})
         out, err = p.communicate(timeout=300)
         check(p.returncode == -signal.SIGKILL,
@@ -237,9 +244,10 @@ def test_a_changed_query_is_refused_with_the_way_out():
 
 def test_conformance_8_offsets_lost_while_stopped_are_reported_not_skipped():
     """Conformance #8: the log no longer holds what the checkpoint resumes from."""
+    baseline(200000)
     d = workdir("ckpt-lost")
     write_inputs(d, 200000)
-    cfg = config(d)
+    cfg = config(d, interval=paced_interval(_baseline_seconds[(200000, 2)]))
     p = start(cfg, {"FRESHET_CRASH_AT": "after_publish:1"})
     p.communicate(timeout=300)
     check(p.returncode == -signal.SIGKILL, f"expected a kill at checkpoint 1, got {p.returncode}")
@@ -334,17 +342,21 @@ sinks:
 
 def test_a_chained_query_equals_the_direct_one_with_and_without_crashes():
     """FROM <query>: per-minute sums of per-10-second counts equal per-minute counts."""
-    for ckpt, crash in [("", None), ("checkpoint: { interval: 300ms }", None),
-                        ("checkpoint: { interval: 300ms }", "during_publish:2"),
-                        ("checkpoint: { interval: 300ms }", "after_rename:3")]:
+    whole = None  # the run without checkpoints, which comes first, paces the others
+    for ckpt, crash in [("", None), ("checkpoint: {{ interval: {} }}", None),
+                        ("checkpoint: {{ interval: {} }}", "during_publish:2"),
+                        ("checkpoint: {{ interval: {} }}", "after_rename:3")]:
         d = workdir("chain")
         write_inputs(d, 60000)
+        ckpt = ckpt.format(paced_interval(whole)) if ckpt else ckpt
         cfg = write_config(d, CHAIN.format(dir=d, checkpoint=ckpt))
         if crash:
             p = start(cfg, {"FRESHET_CRASH_AT": crash})
             p.communicate(timeout=300)
             check(p.returncode == -signal.SIGKILL, f"{crash}: expected a kill, got {p.returncode}")
+        t = time.monotonic()
         run(["run", "--config", cfg], check_rc=0, timeout=300)
+        whole = whole or time.monotonic() - t
         chained = open(f"{d}/out/chained.jsonl").read()
         direct = open(f"{d}/out/direct.jsonl").read()
         check(chained.count("\n") > 100, f"{ckpt} {crash}: the chain wrote rows")
