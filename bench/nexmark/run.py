@@ -6,11 +6,21 @@
 
 BUILD_DIR is a release build with benches (meson setup build/bench --buildtype=release).
 The input is generated once by `freshet bench nexmark-data` (deterministic) into BUILD_DIR and
-reused. freshet runs config/nexmark/<q>.yaml over it: file -> log (fsync: never) -> query ->
-JSONL sink, the whole pipeline timed as a process (wall, and user+sys CPU). The parse-only
-limit reads the query's fields with simdjson On-Demand and nothing else. DuckDB (npm
-@duckdb/node-api, installed here on first use) runs the same aggregation on one thread; its
-time excludes Node's start-up. Medians of --runs runs.
+reused. Rows per query:
+- parse-only: simdjson On-Demand reading the query's fields and nothing else. Its per-core
+  figure is events per CPU-second of the process: iterate_many parses the next batch on a
+  second thread, so its wall time counts up to two cores as one.
+- DuckDB (npm @duckdb/node-api, installed here on first use): the same aggregation on one
+  thread, timed without Node's start-up.
+- freshet: config/nexmark/<q>.yaml over the file: file -> log (fsync: never) -> query ->
+  JSONL sink, the whole pipeline timed as a process (wall, and user+sys CPU).
+- freshet ingest: config/nexmark/ingest.yaml, the file source appending to the log with no
+  query: the floor under every freshet row above, since each event is written to the log
+  before any query reads it.
+- freshet replay: `freshet run --replay-journal` over the log the 1-shard run left: the
+  engine alone (log -> query -> JSONL sink), the part comparable with what DuckDB does. One
+  replay first goes uncounted (its start-up frees the segments' reserved blocks).
+Medians of --runs runs. Per-core figures divide wall throughput by the shard count.
 """
 import argparse
 import os
@@ -51,22 +61,47 @@ def ensure_duckdb():
         sh(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=HERE)
 
 
-def run_freshet(build, query, data, shards):
+def freshet_cmd(build, config, extra=()):
+    return [os.path.join(build, "src/cli/freshet"), "run", "-c",
+            os.path.join(ROOT, f"config/nexmark/{config}.yaml"), "--log-level", "warn", *extra]
+
+
+def timed(cmd, env):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def run_freshet(build, query, data, shards, replay=False):
+    """Times one run; with `replay`, times a replay of the log it left instead."""
     d = tempfile.mkdtemp(prefix="freshet-nexmark-")
     env = dict(os.environ, NEXMARK_FILE=data, NEXMARK_SHARDS=str(shards),
                NEXMARK_DATA=f"{d}/data", NEXMARK_OUT=f"{d}/out")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.monotonic()
-    p = subprocess.run([os.path.join(build, "src/cli/freshet"), "run", "-c",
-                        os.path.join(ROOT, f"config/nexmark/{query}.yaml"), "--log-level", "warn"],
-                       env=env, capture_output=True, text=True)
-    wall = time.monotonic() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    rows = sum(1 for _ in open(f"{d}/out/{query}.jsonl")) if p.returncode == 0 else -1
-    shutil.rmtree(d, ignore_errors=True)
-    if p.returncode != 0:
-        sys.exit(f"freshet {query} failed ({p.returncode}):\n{p.stderr}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), rows
+    try:
+        wall, cpu = timed(freshet_cmd(build, query), env)
+        if replay:
+            timed(freshet_cmd(build, query, ["--replay-journal"]), env)
+            wall, cpu = timed(freshet_cmd(build, query, ["--replay-journal"]), env)
+        out = f"{d}/out/{query}.jsonl"
+        rows = sum(1 for _ in open(out)) if os.path.exists(out) else 0
+        return wall, cpu, rows
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def row(q, engine, events, wall, cpu, per_core, rows):
+    print(f"{q:<6} {engine:<22} {wall:>7.2f} {cpu:>7.2f} {events / wall / 1e6:>7.2f} "
+          f"{per_core / 1e6:>11.2f} {events / cpu / 1e6:>10.2f} {rows:>8}")
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        return next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
 
 
 def main():
@@ -82,32 +117,38 @@ def main():
     size = os.path.getsize(data)
     ensure_duckdb()
     print(f"# Nexmark, {a.events:,} events ({size / 1e6:.0f} MB), event-time density {a.density}, "
-          f"median of {a.runs}; {os.cpu_count()} CPUs")
+          f"median of {a.runs}; {os.cpu_count()} CPUs, {cpu_model()}")
     print(f"# command: {' '.join(sys.argv)}")
     print(f"{'query':<6} {'engine':<22} {'wall s':>7} {'cpu s':>7} {'M ev/s':>7} {'M ev/s/core':>11} "
           f"{'M ev/cpu-s':>10} {'rows':>8}")
+    n = a.events
+    ingest = [run_freshet(a.build, "ingest", data, 1) for _ in range(a.runs)]
+    iw, ic = (statistics.median(r[i] for r in ingest) for i in (0, 1))
+    row("-", "freshet ingest (1 sh.)", n, iw, ic, n / iw, "-")
     for q in a.queries.split(","):
-        po = [sh([os.path.join(a.build, "bench/nexmark/nexmark_parse_only"), data] + FIELDS[q]).stdout.split()
+        po = [sh([os.path.join(a.build, "bench/nexmark/nexmark_parse_only"), data] + FIELDS[q])
+              .stdout.split() for _ in range(a.runs)]
+        po_w = statistics.median(float(x[1]) for x in po)
+        po_c = statistics.median(float(x[3]) for x in po)
+        row(q, "parse-only", n, po_w, po_c, n / po_c, "-")
+        dk = [sh(["node", os.path.join(HERE, "duckdb_query.mjs"), data, q]).stdout.split()
               for _ in range(a.runs)]
-        po_s = statistics.median(float(x[1]) for x in po)
-        print(f"{q:<6} {'parse-only (1 core)':<22} {po_s:>7.2f} {po_s:>7.2f} {a.events / po_s / 1e6:>7.2f} "
-              f"{a.events / po_s / 1e6:>11.2f} {a.events / po_s / 1e6:>10.2f} {'-':>8}")
-        dk = [sh(["node", os.path.join(HERE, "duckdb_query.mjs"), data, q]).stdout.split() for _ in range(a.runs)]
         dk_s = statistics.median(float(x[1]) for x in dk)
-        print(f"{q:<6} {'DuckDB (1 thread)':<22} {dk_s:>7.2f} {dk_s:>7.2f} {a.events / dk_s / 1e6:>7.2f} "
-              f"{a.events / dk_s / 1e6:>11.2f} {a.events / dk_s / 1e6:>10.2f} {dk[0][0]:>8}")
+        row(q, "DuckDB (1 thread)", n, dk_s, dk_s, n / dk_s, dk[0][0])
         per_core = {}
         for shards in [int(s) for s in a.shards.split(",")]:
             res = [run_freshet(a.build, q, data, shards) for _ in range(a.runs)]
-            w = statistics.median(r[0] for r in res)
-            c = statistics.median(r[1] for r in res)
-            per_core[shards] = a.events / w / shards
-            print(f"{q:<6} {f'freshet ({shards} shard)':<22} {w:>7.2f} {c:>7.2f} {a.events / w / 1e6:>7.2f} "
-                  f"{a.events / w / shards / 1e6:>11.2f} {a.events / c / 1e6:>10.2f} {res[0][2]:>8}")
+            w, c = (statistics.median(r[i] for r in res) for i in (0, 1))
+            per_core[shards] = n / w / shards
+            row(q, f"freshet ({shards} shard)", n, w, c, per_core[shards], res[0][2])
+        res = [run_freshet(a.build, q, data, 1, replay=True) for _ in range(a.runs)]
+        rw, rc = (statistics.median(r[i] for r in res) for i in (0, 1))
+        row(q, "freshet replay (1 sh.)", n, rw, rc, n / rw, res[0][2])
         best = max(per_core.values())
-        print(f"# {q}: freshet per core = {best / (a.events / po_s):.2f}x the parse-only limit, "
-              f"{per_core.get(1, best) / (a.events / dk_s):.2f}x DuckDB (1 shard vs 1 thread)")
-
+        print(f"# {q}: freshet per core = {best / (n / po_c):.2f}x the parse-only limit, "
+              f"{per_core.get(1, best) / (n / dk_s):.2f}x DuckDB (1 shard vs 1 thread); "
+              f"the replay (engine alone) = {(n / rw) / (n / po_c):.2f}x parse-only, "
+              f"{(n / rw) / (n / dk_s):.2f}x DuckDB")
 
 if __name__ == "__main__":
     main()
