@@ -1,5 +1,6 @@
-// FiredRows: sort_from orders by row_before, whatever the keys (its shortcut compares the
-// first 16 key bytes as words), and copies keep every field.
+// FiredRows: sort_from orders by row_before, whatever the keys (its shortcuts compare the
+// first 16 key bytes as words, and the texts' hashes of rows without a key), and copies keep
+// every field.
 
 #include "freshet/query/fired_rows.h"
 
@@ -14,7 +15,8 @@ using namespace freshet::query;
 
 namespace {
 
-using Flat = std::tuple<TimestampMs, TimestampMs, std::string, uint32_t, std::string, int,
+// row_before's order, spelled out: time, key, version, then the text by its hash and itself.
+using Flat = std::tuple<TimestampMs, TimestampMs, std::string, uint32_t, uint64_t, std::string, int,
                         std::vector<FiredRow::Bounds>>;
 
 Flat flat(const FiredRow& r) {
@@ -22,6 +24,7 @@ Flat flat(const FiredRow& r) {
           r.window_start,
           std::string(r.sort_key),
           r.version,
+          hash64(r.line),
           std::string(r.line),
           static_cast<int>(r.kind),
           std::vector<FiredRow::Bounds>(r.replaces.begin(), r.replaces.end())};
