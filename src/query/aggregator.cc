@@ -66,6 +66,7 @@ class LocalAggregator::Impl {
   uint32_t n_aggs_;
   std::map<TimestampMs, AggTable> panes_;  // by pane start
   SessionMap sessions_;                    // by group key
+  DueQueue to_ship_;                       // keys by the start of their first piece
   TimestampMs cached_start_ = 0;
   AggTable* cached_ = nullptr;
 };
@@ -131,9 +132,12 @@ LocalAggregator::BatchStats LocalAggregator::Impl::add_batch(
     if (session) {
       auto it = sessions_.find(std::string_view(key));
       if (it == sessions_.end()) it = sessions_.emplace(key, std::vector<Session>{}).first;
-      Session& s = session_add(it->second, ts, last_end, spec_.aggs);
+      std::vector<Session>& list = it->second;
+      const TimestampMs first = list.empty() ? kMaxTimestamp : list.front().start;
+      Session& s = session_add(list, ts, last_end, spec_.aggs);
       for (uint32_t a = 0; a < n_aggs_; ++a)
         agg_add(spec_.aggs[a].kind, s.states[a], s.store, reader_.arg(a), ts);
+      if (list.front().start < first) to_ship_.push(list.front().start, key);
       continue;
     }
     AggTable& table = pane(start);
@@ -179,7 +183,10 @@ void LocalAggregator::Impl::drain_sessions(TimestampMs watermark, uint32_t shard
   // (such a session ends at or before watermark + 1); every other piece must reach the
   // owner before the watermark does.
   const TimestampMs limit = saturating_add(watermark, 1);
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
+  while (to_ship_.due(limit)) {
+    const std::string key = to_ship_.pop();
+    auto it = sessions_.find(key);
+    if (it == sessions_.end()) continue;  // shipped whole at an earlier pop
     std::vector<Session>& list = it->second;
     const uint64_t hash = hash64(it->first);
     PartialBatch& b = out[hash % shard_count];
@@ -194,7 +201,10 @@ void LocalAggregator::Impl::drain_sessions(TimestampMs watermark, uint32_t shard
       ++shipped;
     }
     list.erase(list.begin(), list.begin() + static_cast<ptrdiff_t>(shipped));
-    it = list.empty() ? sessions_.erase(it) : std::next(it);
+    if (list.empty())
+      sessions_.erase(it);
+    else
+      to_ship_.push(list.front().start, key);  // after limit: not popped again in this loop
   }
 }
 

@@ -380,17 +380,20 @@ class SessionMerger final : public WindowMerger::Impl {
         s.early_changed = true;
         if (changed_keys_.find(key) == changed_keys_.end()) changed_keys_.emplace(key);
       }
-      min_due_ = std::min(min_due_, due(s));
+      due_.push(due(s), key);
     }
     batch.clear();
   }
 
   void fire(TimestampMs watermark, FiredRows& out) override {
-    if (watermark < min_due_) return;
+    if (!due_.due(watermark)) return;
     const size_t from = out.size();
-    TimestampMs next_due = kMaxTimestamp;
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
+    while (due_.due(watermark)) {
+      const std::string key = due_.pop();
+      auto it = sessions_.find(key);
+      if (it == sessions_.end()) continue;  // its sessions were cleaned up at an earlier pop
       std::vector<Session>& list = it->second;
+      TimestampMs next_due = kMaxTimestamp;
       for (size_t i = 0; i < list.size();) {
         Session& s = list[i];
         if (s.end - 1 <= watermark && (s.version < 0 || s.dirty)) emit(it->first, s, out);
@@ -403,12 +406,11 @@ class SessionMerger final : public WindowMerger::Impl {
       }
       if (list.empty()) {
         if (!changed_keys_.empty()) changed_keys_.erase(it->first);
-        it = sessions_.erase(it);
+        sessions_.erase(it);
       } else {
-        ++it;
+        due_.push(next_due, key);  // after watermark: not popped again in this loop
       }
     }
-    min_due_ = next_due;
     out.sort_from(from);
   }
 
@@ -516,7 +518,7 @@ class SessionMerger final : public WindowMerger::Impl {
           if (!r.i64(start) || !r.i64(end)) return false;
         s.states.resize(n_);
         if (!r.states(s.states.data(), s.store)) return false;
-        min_due_ = std::min(min_due_, due(s));
+        due_.push(due(s), key);
       }
     }
     return true;
@@ -554,7 +556,7 @@ class SessionMerger final : public WindowMerger::Impl {
   SessionMap sessions_;
   // emit_early: keys with a session merged into since the last fire_early() and not fired.
   std::set<std::string, std::less<>> changed_keys_;
-  TimestampMs min_due_ = kMaxTimestamp;
+  DueQueue due_;  // keys by the next watermark at which fire() has work for them
   GroupRow row_;
 };
 

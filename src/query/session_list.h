@@ -7,8 +7,10 @@
 //
 // Not thread-safe; owned by one operator.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -37,5 +39,36 @@ using SessionMap =
 // the session that now covers it (valid until the list changes).
 Session& session_add(std::vector<Session>& list, TimestampMs start, TimestampMs end,
                      const std::vector<AggSpec>& aggs);
+
+// Group keys by the time each next needs work (a piece to ship, a session to fire), so that a
+// watermark step visits the keys that are due rather than every key with open sessions: with
+// many keys, scanning them all at each step cost more than reading the records. A min-heap
+// with lazy deletion: a key may stand in it several times and at times that no longer hold.
+// The user keeps the invariant that each key with sessions stands in it at or before the
+// time it is next due; on popping a key it checks the key's sessions and pushes it again with
+// its next time.
+class DueQueue {
+ public:
+  void push(TimestampMs at, std::string_view key) {
+    heap_.emplace_back(at, std::string(key));
+    std::push_heap(heap_.begin(), heap_.end(), later);
+  }
+  // Whether a key is queued at or before `t`.
+  bool due(TimestampMs t) const { return !heap_.empty() && heap_.front().first <= t; }
+  // The key queued earliest.
+  std::string pop() {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    std::string key = std::move(heap_.back().second);
+    heap_.pop_back();
+    return key;
+  }
+
+ private:
+  static bool later(const std::pair<TimestampMs, std::string>& a,
+                    const std::pair<TimestampMs, std::string>& b) {
+    return a.first > b.first;
+  }
+  std::vector<std::pair<TimestampMs, std::string>> heap_;
+};
 
 }  // namespace freshet::query
