@@ -101,7 +101,7 @@ void ShardState::release(size_t si) {
     if (run.next < run.rows.size()) return false;
     if (run.from == id().value()) {
       recycle_rows(std::move(run.rows));
-    } else {
+    } else if (!shutting_down_) {  // a stopping shard sends nothing more
       shard_.submit_to(ShardId(run.from), [p, rows = std::move(run.rows)]() mutable {
         p->local().recycle_rows(std::move(rows));
       });
