@@ -6,8 +6,6 @@
 #include <charconv>
 #include <string_view>
 
-#include "freshet/base/json.h"
-
 namespace freshet::server {
 namespace {
 
@@ -70,27 +68,28 @@ std::string journal_path(const std::string& data_dir, const std::string& query, 
   return fmt::format("{}/journal/{}.{}.jsonl", data_dir, query, shard.value());
 }
 
-std::string topic_end_path(const std::string& data_dir, const std::string& topic) {
-  return fmt::format("{}/journal/{}.ended", data_dir, topic);
+std::string topic_end_path(const std::string& data_dir, const std::string& topic,
+                           int32_t partition) {
+  return fmt::format("{}/journal/ended/{}.{}", data_dir, topic, partition);
 }
 
-Status record_topic_end(io::FileSystem& fs, const std::string& data_dir, const std::string& topic) {
-  const std::string path = topic_end_path(data_dir, topic);
-  const std::string dir = path.substr(0, path.rfind('/'));
+Status record_topic_end(io::FileSystem& fs, const std::string& data_dir, const std::string& topic,
+                        const std::vector<int32_t>& partitions) {
+  const std::string dir = data_dir + "/journal/ended";
   FRESHET_TRY(fs.mkdirs(dir));
-  FRESHET_ASSIGN_OR_RETURN(auto fd, fs.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC));
-  std::string line = "{\"ended\":";
-  append_json_string(line, topic);
-  line += "}\n";
-  FRESHET_TRY(fs.pwrite(fd.get(), line.data(), line.size(), 0));
-  FRESHET_TRY(fs.fdatasync(fd.get()));
+  for (int32_t p : partitions)
+    FRESHET_TRY(fs.open(topic_end_path(data_dir, topic, p), O_WRONLY | O_CREAT | O_CLOEXEC));
   return fs.fsync_dir(dir);
 }
 
-Status clear_topic_end(io::FileSystem& fs, const std::string& data_dir, const std::string& topic) {
-  const std::string path = topic_end_path(data_dir, topic);
-  FRESHET_ASSIGN_OR_RETURN(bool there, fs.exists(path));
-  return there ? fs.unlink(path) : ok();
+Status clear_topic_end(io::FileSystem& fs, const std::string& data_dir, const std::string& topic,
+                       int32_t partitions) {
+  for (int32_t p = 0; p < partitions; ++p) {
+    const std::string path = topic_end_path(data_dir, topic, p);
+    FRESHET_ASSIGN_OR_RETURN(bool there, fs.exists(path));
+    if (there) FRESHET_TRY(fs.unlink(path));
+  }
+  return ok();
 }
 
 Result<JournalWriter> JournalWriter::open(io::FileSystem& fs, const std::string& path,

@@ -41,14 +41,18 @@ struct JournalRecord {
 std::string journal_path(const std::string& data_dir, const std::string& query, ShardId shard);
 
 // The end of a topic's input. When every source writing into a topic has finished (bounded
-// sources read to their end), a live run records it in <data_dir>/journal/<topic>.ended, so
-// that a replay ends the topic where its log ends and fires, as the live run did, every window
-// with the final watermark. A run that is not a replay starts by removing the record: its
-// sources may write more.
-std::string topic_end_path(const std::string& data_dir, const std::string& topic);
-// Writes the record durably (the file and its directory entry).
-Status record_topic_end(io::FileSystem& fs, const std::string& data_dir, const std::string& topic);
-Status clear_topic_end(io::FileSystem& fs, const std::string& data_dir, const std::string& topic);
+// sources read to their end), each shard records it for the partitions it owns, as an empty
+// file <data_dir>/journal/ended/<topic>.<partition>, so that a replay ends those partitions
+// where their log ends and fires, as the live run did, their windows with the final
+// watermark; a partition whose shard never heard of the end stays open, as it did live. A run
+// that is not a replay starts by removing the records: its sources may write more.
+std::string topic_end_path(const std::string& data_dir, const std::string& topic,
+                           int32_t partition);
+// Writes the records durably (the files and their directory entries).
+Status record_topic_end(io::FileSystem& fs, const std::string& data_dir, const std::string& topic,
+                        const std::vector<int32_t>& partitions);
+Status clear_topic_end(io::FileSystem& fs, const std::string& data_dir, const std::string& topic,
+                       int32_t partitions);
 
 // Appends records to one journal file. Owned by the shard that reads the query's partitions;
 // used by its thread only.

@@ -61,7 +61,8 @@ Result<io::UniqueFd> prepare_data_dir(io::FileSystem& fs, const config::Config& 
     }
     // Only a replay keeps the record of a topic's ended input (journal.h): this run's sources
     // may write more.
-    if (!options.replay_journal) FRESHET_TRY(clear_topic_end(fs, config.data_dir, name));
+    if (!options.replay_journal)
+      FRESHET_TRY(clear_topic_end(fs, config.data_dir, name, topic.partitions));
     FRESHET_TRY(catalog.create(topic));
   }
   return lock;

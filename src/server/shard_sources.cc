@@ -59,13 +59,16 @@ void ShardState::source_ended(const std::string& topic) {
   int total = 0;
   for (const auto& [name, sc] : p_.config().sources) total += sc.to == topic;
   if (++ended_sources_[topic] < total) return;
-  for (auto& l : logs_[topic])
-    if (l) l->mark_finished();
-  if (id() == ShardId(0) && !p_.options().replay_journal) {
-    if (auto st = record_topic_end(p_.fs(), p_.config().data_dir, topic); !st)
-      p_.fail(
-          fmt::format("recording the end of topic `{}`'s input: {}", topic, st.error().message));
+  std::vector<int32_t> owned;
+  auto& parts = logs_[topic];
+  for (size_t p = 0; p < parts.size(); ++p) {
+    if (!parts[p]) continue;
+    parts[p]->mark_finished();
+    owned.push_back(static_cast<int32_t>(p));
   }
+  if (p_.options().replay_journal) return;
+  if (auto st = record_topic_end(p_.fs(), p_.config().data_dir, topic, owned); !st)
+    p_.fail(fmt::format("recording the end of topic `{}`'s input: {}", topic, st.error().message));
 }
 
 Status ShardState::open_file_source(const std::string& name, const config::SourceConfig& sc,

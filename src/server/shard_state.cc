@@ -28,12 +28,6 @@ Status ShardState::open() {
   for (const auto& [name, topic] : cfg.topics) {
     auto& parts = logs_[name];
     parts.resize(static_cast<size_t>(topic.partitions));
-    // A replay ends a topic whose input the live run saw end (journal.h): its final
-    // watermark then fires what the live run fired at its end.
-    bool ended = false;
-    if (p_.options().replay_journal) {
-      FRESHET_ASSIGN_OR_RETURN(ended, p_.fs().exists(topic_end_path(cfg.data_dir, name)));
-    }
     for (int32_t p = 0; p < topic.partitions; ++p) {
       if (p_.partition_owner(p) != id()) continue;
       log::PartitionOptions opts;
@@ -48,7 +42,12 @@ Status ShardState::open() {
       auto& part = *parts[static_cast<size_t>(p)];
       // Corruption in the middle of a partition is never served: stop with its message.
       if (part.failed()) return tl::unexpected(part.failure());
-      if (ended) part.mark_finished();
+      // A replay ends the partitions whose input the live run saw end (journal.h): the final
+      // watermark then fires what the live run fired at its end.
+      if (p_.options().replay_journal) {
+        FRESHET_ASSIGN_OR_RETURN(bool ended, p_.fs().exists(topic_end_path(cfg.data_dir, name, p)));
+        if (ended) part.mark_finished();
+      }
       log::FlushPolicy policy;
       policy.mode = topic.fsync == config::FsyncPolicy::kAlways     ? log::FlushMode::kAlways
                     : topic.fsync == config::FsyncPolicy::kInterval ? log::FlushMode::kInterval

@@ -245,14 +245,15 @@ def test_a_replay_of_a_bounded_run_fires_its_last_windows_as_the_run_did():
             rows = lines(f"{d}/out/per_sensor.jsonl")
             check(sum(r["n"] for r in rows) == 2000, f"{shards} shard(s), {et}: {rows}\n{p.stderr}")
             check_replay(d, cfg)
-            check(os.path.exists(f"{d}/data/journal/readings.ended"), "the end was not recorded")
+            ended = sorted(os.listdir(f"{d}/data/journal/ended"))
+            check(ended == ["readings.0", "readings.1"], f"the end was recorded as {ended}")
     # A run that is not a replay forgets the end: its sources may write more.
     follow = write_config(d, CONFIG.format(dir=d, shards=1, event_time="watermark_delay: 1s",
                                            bounded="false", window=60), name="follow.yaml")
     proc = start(follow, "--reset")
     try:
         time.sleep(1.0)
-        check(not os.path.exists(f"{d}/data/journal/readings.ended"),
+        check(os.listdir(f"{d}/data/journal/ended") == [],
               "a following run kept the record of an ended input")
     finally:
         stop(proc)
