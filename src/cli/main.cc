@@ -60,8 +60,9 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--replay-journal", run.replay_journal,
                     "Rerun the queries over the log already in data_dir, from offset 0, "
                     "applying the journaled idleness decisions and wall-clock watermark steps "
-                    "instead of reading the clock; sources stay off and the outputs are "
-                    "rewritten byte for byte");
+                    "instead of reading the clock; sources stay off, partitions whose bounded "
+                    "input ended in the run end again, and the outputs are rewritten byte for "
+                    "byte");
   run_cmd->footer(
       "\nExamples:\n  freshet run --config config/demo.yaml --reset\n"
       "  freshet run -c pipeline.yaml --duration 1m");
