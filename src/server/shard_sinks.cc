@@ -28,9 +28,8 @@ void ShardState::on_rows(size_t si, size_t input, ShardId from, size_t side, boo
   if (!rows.empty() && rows[0].kind == query::FiredRow::Kind::kEarly) {
     for (const query::FiredRow r : rows) write_row(si, r.line);
     flush_rows(si);
-    if (from == id()) recycle_rows(std::move(rows));
   } else if (!rows.empty()) {
-    s.runs.push_back({std::move(rows), input, 0, from.value()});
+    s.runs.push_back({std::move(rows), input, 0});
   }
   auto& in = s.inputs[input];
   in.wm = in.owners.update(from.value(), wm, idle);
@@ -96,18 +95,7 @@ void ShardState::release(size_t si) {
       heads.pop_back();
     }
   }
-  Pipeline* p = &p_;
-  std::erase_if(s.runs, [this, p](SinkShard::Run& run) {
-    if (run.next < run.rows.size()) return false;
-    if (run.from == id().value()) {
-      recycle_rows(std::move(run.rows));
-    } else if (!shutting_down_) {  // a stopping shard sends nothing more
-      shard_.submit_to(ShardId(run.from), [p, rows = std::move(run.rows)]() mutable {
-        p->local().recycle_rows(std::move(rows));
-      });
-    }
-    return true;
-  });
+  std::erase_if(s.runs, [](const SinkShard::Run& run) { return run.next == run.rows.size(); });
   s.released_wm = std::max(s.released_wm, combined);
   flush_rows(si);
 }

@@ -492,10 +492,7 @@ void ShardState::send_rows(size_t qi, query::FiredRows& rows, TimestampMs wm, bo
   if (!from_owner) rows.sort_from(0);
   for (size_t o = 0; o < info.outputs.size(); ++o) {
     const auto [si, input] = info.outputs[o];
-    // An empty batch carries only the watermark: `rows` keeps its buffers.
-    query::FiredRows batch = rows.empty()                   ? query::FiredRows()
-                             : o + 1 == info.outputs.size() ? std::exchange(rows, spare_rows())
-                                                            : rows;
+    query::FiredRows batch = o + 1 == info.outputs.size() ? std::move(rows) : rows;
     shard_.submit_to(p_.sinks()[si].owner,
                      [p, si, input = input, me, side = from_owner ? 1 + input : 0, idle,
                       batch = std::move(batch), wm]() mutable {
@@ -503,21 +500,6 @@ void ShardState::send_rows(size_t qi, query::FiredRows& rows, TimestampMs wm, bo
                      });
   }
   rows.clear();
-}
-
-query::FiredRows ShardState::spare_rows() {
-  if (spare_rows_.empty()) return {};
-  query::FiredRows rows = std::move(spare_rows_.back());
-  spare_rows_.pop_back();
-  return rows;
-}
-
-void ShardState::recycle_rows(query::FiredRows rows) {
-  // A few are enough: a shard fills one batch per query and watermark step.
-  constexpr size_t kMaxSpare = 8;
-  if (spare_rows_.size() >= kMaxSpare) return;
-  rows.clear();
-  spare_rows_.push_back(std::move(rows));
 }
 
 void ShardState::begin_shutdown() {

@@ -132,7 +132,6 @@ struct SinkShard {
     query::FiredRows rows;
     size_t input = 0;
     size_t next = 0;
-    uint32_t from = 0;  // the shard that sent the batch, which gets it back for reuse
   };
   std::vector<Run> runs;
   TimestampMs released_wm = kMinTimestamp;
@@ -283,10 +282,6 @@ class ShardState {
   // Sends rows fired (or projected) on this shard, and this shard's watermark for them, to
   // every sink the query feeds.
   void send_rows(size_t qi, query::FiredRows& rows, TimestampMs wm, bool idle, bool from_owner);
-  // Row batches are megabytes each: a released batch goes back to the shard that filled it,
-  // which fills it again, instead of each fire faulting in fresh pages of a new one.
-  query::FiredRows spare_rows();
-  void recycle_rows(query::FiredRows rows);
   void on_reject(size_t qi, const query::RejectedRecord& r);
   void send_rejects(size_t qi);
   void release(size_t si);
@@ -342,7 +337,6 @@ class ShardState {
     uint32_t end;
   };
   std::vector<RunEnd> release_scratch_;
-  std::vector<query::FiredRows> spare_rows_;  // emptied batches, capacity kept
   // Drives every owned partition's fsync policy; a failed fsync fails the pipeline.
   std::unique_ptr<log::Flusher> flusher_;
   EpochWork epoch_;
