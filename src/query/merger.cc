@@ -10,6 +10,7 @@
 #include "agg_table.h"
 #include "freshet/base/assert.h"
 #include "freshet/base/hash.h"
+#include "key_order.h"
 #include "plan_spec.h"
 #include "row_format.h"
 #include "session_list.h"
@@ -93,8 +94,11 @@ class PaneMerger final : public WindowMerger::Impl {
     // Cleanup.
     for (auto it = late_.begin(); it != late_.end();)
       it = w_.cleanup_at(it->first.first) <= watermark ? late_.erase(it) : std::next(it);
-    for (auto it = panes_.begin(); it != panes_.end();)
-      it = w_.cleanup_at(w_.last_end(it->first)) <= watermark ? panes_.erase(it) : std::next(it);
+    for (auto it = panes_.begin(); it != panes_.end();) {
+      if (w_.cleanup_at(w_.last_end(it->first)) > watermark) break;  // ordered by start
+      orders_.erase(it->first);
+      it = panes_.erase(it);
+    }
     // A pane whose windows have all fired has nothing left to emit early (last_end grows
     // with the pane start, so those are a prefix).
     while (!changed_.empty() && w_.last_end(changed_.begin()->first) - 1 <= watermark)
@@ -252,27 +256,6 @@ class PaneMerger final : public WindowMerger::Impl {
     }
   }
 
-  // Merges the panes of [start, end) into combined_ (or returns the single pane).
-  const AggTable* combine(TimestampMs start, TimestampMs end) {
-    if (w_.single_pane()) {
-      auto it = panes_.find(start);
-      return it == panes_.end() ? nullptr : &it->second;
-    }
-    combined_.clear();
-    for (auto it = panes_.lower_bound(start); it != panes_.end() && it->first < end; ++it) {
-      const AggTable& t = it->second;
-      for (size_t i = 0; i < t.entries().size(); ++i) {
-        const AggTable::Entry& en = t.entries()[i];
-        AggState* dst = combined_.find_or_insert(t.key(en), en.hash);
-        const AggState* src = t.states(i);
-        for (uint32_t a = 0; a < n_; ++a)
-          agg_merge(spec_.aggs[a].kind, dst[a], combined_.bytes(), src[a], t.bytes().data(),
-                    &t.bytes().ext);
-      }
-    }
-    return &combined_;
-  }
-
   void emit(TimestampMs start, TimestampMs end, std::string_view key, const AggState* states,
             const ByteStore& store, uint32_t version, FiredRow::Kind kind, FiredRows& out) {
     bool ok = row_.load(spec_, start, end, key, states, store);
@@ -283,14 +266,33 @@ class PaneMerger final : public WindowMerger::Impl {
     out.finish_row();
   }
 
+  // Emits the rows of window [start, end) in key order: its panes' sorted entries, merged.
   void fire_window(TimestampMs start, TimestampMs end, TimestampMs watermark, FiredRows& out) {
-    const AggTable* t = combine(start, end);
-    if (t == nullptr) return;
+    merge_.clear();
+    for (auto it = panes_.lower_bound(start); it != panes_.end() && it->first < end; ++it)
+      merge_.add(it->second, orders_[it->first].of(it->second));
+    if (w_.single_pane() && panes_.find(start) == panes_.end()) return;
     LateWindow* late = nullptr;
     if (spec_.allowed_lateness > 0 && w_.cleanup_at(end) > watermark) late = &late_[{end, start}];
-    for (size_t i = 0; i < t->entries().size(); ++i) {
-      std::string_view key = t->key(t->entries()[i]);
-      emit(start, end, key, t->states(i), t->bytes(), 0, FiredRow::Kind::kFinal, out);
+    std::string_view key;
+    while (merge_.next(key, holders_)) {
+      if (w_.single_pane()) {
+        const KeyMerge::Holder& h = holders_.front();
+        emit(start, end, key, h.table->states(h.entry), h.table->bytes(), 0, FiredRow::Kind::kFinal,
+             out);
+      } else {
+        // A window of several panes: the key's states merged, in pane order, into zeroed ones.
+        std::fill(scratch_.begin(), scratch_.end(), AggState{});
+        scratch_bytes_.clear();
+        scratch_bytes_.ext.clear();
+        for (const KeyMerge::Holder& h : holders_) {
+          const AggState* src = h.table->states(h.entry);
+          for (uint32_t a = 0; a < n_; ++a)
+            agg_merge(spec_.aggs[a].kind, scratch_[a], scratch_bytes_, src[a],
+                      h.table->bytes().data(), &h.table->bytes().ext);
+        }
+        emit(start, end, key, scratch_.data(), scratch_bytes_, 0, FiredRow::Kind::kFinal, out);
+      }
       if (late != nullptr) late->versions.emplace(std::string(key), 0);
     }
     if (late != nullptr) late->dirty.clear();  // everything merged so far is in version 0
@@ -349,7 +351,11 @@ class PaneMerger final : public WindowMerger::Impl {
     std::vector<bool> marked;       // by entry index
   };
   std::map<TimestampMs, PaneChanges> changed_;
-  AggTable combined_{n_};
+  std::map<TimestampMs, KeyOrder> orders_;  // by pane start: its entries in key order
+  KeyMerge merge_;
+  std::vector<KeyMerge::Holder> holders_;
+  std::vector<AggState> scratch_ = std::vector<AggState>(n_);
+  ByteStore scratch_bytes_;
   AggTable one_{n_};
   GroupRow row_;
 };
