@@ -19,8 +19,14 @@ def check(cond, message):
         raise Fail(message)
 
 
+# Work directories of the test running now: removed when it passes, kept (and named) when it
+# fails, so a CI machine's /tmp does not fill up with a directory per test and run.
+_workdirs = []
+
+
 def workdir(name):
     d = tempfile.mkdtemp(prefix=f"freshet-{name}-")
+    _workdirs.append(d)
     return d
 
 
@@ -47,11 +53,16 @@ def read_jsonl(path):
 def main(tests):
     failed = 0
     for t in tests:
+        del _workdirs[:]
         try:
             t()
             print(f"ok   {t.__name__}")
+            for d in _workdirs:
+                shutil.rmtree(d, ignore_errors=True)
         except Exception as e:  # report every test, then fail
             failed += 1
             print(f"FAIL {t.__name__}: {e}")
+            if _workdirs:
+                print(f"     kept {' '.join(_workdirs)}")
     print(f"{len(tests) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
