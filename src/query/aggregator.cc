@@ -29,7 +29,7 @@ class LocalAggregator::Impl {
   void ship(TimestampMs watermark, uint32_t shard_count, std::vector<PartialBatch>& out);
   size_t open_windows() const {
     size_t n = panes_.size();
-    for (const auto& [k, list] : sessions_) n += list.size();
+    for (const auto& e : sessions_.entries()) n += e.list.size();
     return n;
   }
 
@@ -65,7 +65,7 @@ class LocalAggregator::Impl {
   PaneWindows panes_of_;
   uint32_t n_aggs_;
   std::map<TimestampMs, AggTable> panes_;  // by pane start
-  SessionMap sessions_;                    // by group key
+  SessionTable sessions_;                  // by group key
   DueQueue to_ship_;                       // keys by the start of their first piece
   TimestampMs cached_start_ = 0;
   AggTable* cached_ = nullptr;
@@ -130,9 +130,7 @@ LocalAggregator::BatchStats LocalAggregator::Impl::add_batch(
 
     const std::string& key = reader_.key();
     if (session) {
-      auto it = sessions_.find(std::string_view(key));
-      if (it == sessions_.end()) it = sessions_.emplace(key, std::vector<Session>{}).first;
-      std::vector<Session>& list = it->second;
+      std::vector<Session>& list = sessions_.get(key, hash64(key));
       const TimestampMs first = list.empty() ? kMaxTimestamp : list.front().start;
       Session& s = session_add(list, ts, last_end, spec_.aggs);
       for (uint32_t a = 0; a < n_aggs_; ++a)
@@ -185,24 +183,23 @@ void LocalAggregator::Impl::drain_sessions(TimestampMs watermark, uint32_t shard
   const TimestampMs limit = saturating_add(watermark, 1);
   while (to_ship_.due(limit)) {
     const std::string key = to_ship_.pop();
-    auto it = sessions_.find(key);
-    if (it == sessions_.end()) continue;  // shipped whole at an earlier pop
-    std::vector<Session>& list = it->second;
-    const uint64_t hash = hash64(it->first);
-    PartialBatch& b = out[hash % shard_count];
+    SessionTable::Entry* e = sessions_.find(key, hash64(key));
+    if (e == nullptr) continue;  // shipped whole at an earlier pop
+    std::vector<Session>& list = e->list;
+    PartialBatch& b = out[e->hash % shard_count];
     size_t shipped = 0;
     while (shipped < list.size() && list[shipped].start <= limit) {
       const Session& s = list[shipped];
-      b.entries.push_back({s.start, s.end, hash, static_cast<uint32_t>(b.bytes.size()),
-                           static_cast<uint32_t>(it->first.size())});
-      b.bytes.insert(b.bytes.end(), it->first.begin(), it->first.end());
+      b.entries.push_back({s.start, s.end, e->hash, static_cast<uint32_t>(b.bytes.size()),
+                           static_cast<uint32_t>(key.size())});
+      b.bytes.insert(b.bytes.end(), key.begin(), key.end());
       for (uint32_t a = 0; a < n_aggs_; ++a)
         b.states.push_back(agg_export(spec_.aggs[a].kind, s.states[a], s.store, b.bytes));
       ++shipped;
     }
     list.erase(list.begin(), list.begin() + static_cast<ptrdiff_t>(shipped));
     if (list.empty())
-      sessions_.erase(it);
+      sessions_.erase(*e);
     else
       to_ship_.push(list.front().start, key);  // after limit: not popped again in this loop
   }

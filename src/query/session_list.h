@@ -35,6 +35,42 @@ struct Session {
 using SessionMap =
     std::unordered_map<std::string, std::vector<Session>, StringViewHash, StringViewEq>;
 
+// Group key -> its open sessions, for the per-record lookup of a shard's LocalAggregator:
+// open addressing over slots that keep each key's hash, the keys and their lists in one
+// dense array. A std::unordered_map there (a prime modulo and a node to chase per record)
+// was an eighth of a Nexmark q11 replay. References stay valid until the next insertion
+// or erasure.
+class SessionTable {
+ public:
+  struct Entry {
+    uint64_t hash;
+    std::string key;
+    std::vector<Session> list;
+  };
+
+  SessionTable() { rehash(16); }
+  // The sessions of `key` (hash = hash64(key)), an empty list if it had none.
+  std::vector<Session>& get(std::string_view key, uint64_t hash);
+  // The entry of `key`, or nullptr.
+  Entry* find(std::string_view key, uint64_t hash);
+  void erase(const Entry& e);
+  const std::vector<Entry>& entries() const { return entries_; }
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t entry = kEmpty;
+  };
+  size_t slot_of(std::string_view key, uint64_t hash) const;  // its slot, or an empty one
+  void rehash(size_t capacity);
+
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  int shift_ = 64;
+  std::vector<Entry> entries_;
+};
+
 // Adds [start, end) to the sessions of one key, merging what it overlaps or touches; returns
 // the session that now covers it (valid until the list changes).
 Session& session_add(std::vector<Session>& list, TimestampMs start, TimestampMs end,
