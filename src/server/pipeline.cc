@@ -45,8 +45,7 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
     // A topic sink's late and dead-letter files: <data_dir>/sinks/<name>.late.jsonl, ...
     if (sc.type == config::SinkType::kTopic)
       s.config.path = fmt::format("{}/sinks/{}.topic", config_.data_dir, name);
-    // Spread sinks over the shards; a sink's rows are merged and written on its owner.
-    s.owner = ShardId(static_cast<uint32_t>(sink_number++ % shards_));
+    s.owner = sink_shard(sink_number++, shards_);
     for (const auto& in : sc.inputs) {
       const size_t qi = query_index.at(in);
       queries_[qi].outputs.emplace_back(sinks_.size(), s.inputs.size());

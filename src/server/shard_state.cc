@@ -62,7 +62,7 @@ Status ShardState::open() {
     // A replay's input is the log as it stands: nothing may be appended to it.
     if (p_.options().replay_journal) break;
     const auto& topic = cfg.topics.at(sc.to);
-    const ShardId reader(source_number++ % p_.shard_count());
+    const ShardId reader = source_shard(source_number++, p_.shard_count());
     if (sc.type == config::SourceType::kFile) {
       ++topic_backlog_[sc.to];  // unread input until the source says it caught up
       if (reader != id()) continue;
