@@ -78,6 +78,30 @@ TEST_CASE("sort_from orders rows exactly by row_before") {
   }
 }
 
+TEST_CASE("sort_from: batches made of a few runs in time order, as stateless rows come") {
+  std::mt19937_64 rng(13);
+  for (int round = 0; round < 100; ++round) {
+    FiredRows rows;
+    const size_t runs = 1 + rng() % 7;
+    for (size_t r = 0; r < runs; ++r) {
+      // Times in order within a run, many rows sharing one; the runs overlap in time.
+      TimestampMs t = static_cast<TimestampMs>(rng() % 5);
+      const size_t n = 20 + rng() % 200;
+      for (size_t i = 0; i < n; ++i) {
+        t += static_cast<TimestampMs>(rng() % 3 == 0);
+        const std::string key = rng() % 2 ? std::string() : random_key(rng);
+        std::string& line = rows.start_row(t, t, key, 0, FiredRow::Kind::kFinal);
+        line += "{\"v\":" + std::to_string(rng() % 50) + "}";
+        rows.finish_row();
+      }
+    }
+    std::vector<Flat> expected = flat(rows);
+    std::sort(expected.begin(), expected.end());
+    rows.sort_from(0);
+    CHECK(flat(rows) == expected);
+  }
+}
+
 TEST_CASE("push copies a row of another batch") {
   FiredRows a;
   a.start_row(10, 20, "k", 3, FiredRow::Kind::kLateUpdate) += "{\"n\":1}";
