@@ -1,6 +1,7 @@
 #include "pipeline.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "chaining.h"
 #include "freshet/base/log.h"
@@ -9,6 +10,27 @@
 #include "shard_state.h"
 
 namespace freshet::server {
+namespace {
+
+// How far a file sink's writes may fall behind (bytes released and not written) before its
+// queries stop reading: a few seconds of output at any rate a disk takes, and small next to
+// memory. FRESHET_SINK_BUFFER_BYTES overrides it, for tests that need backpressure without a
+// slow disk.
+size_t sink_buffer_bytes() {
+  constexpr size_t kDefault = 64 << 20;
+  const char* v = std::getenv("FRESHET_SINK_BUFFER_BYTES");
+  if (v == nullptr || *v == '\0') return kDefault;
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(v, &end, 10);
+  if (*end != '\0' || n == 0) {
+    log::warn("FRESHET_SINK_BUFFER_BYTES={} is not a positive number of bytes; using {}", v,
+              kDefault);
+    return kDefault;
+  }
+  return static_cast<size_t>(n);
+}
+
+}  // namespace
 
 Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint32_t shards)
     : config_(std::move(config)),
@@ -68,6 +90,9 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
   states_.resize(shards_);
   spreads_ = std::make_unique<std::atomic<DurationMs>[]>(queries_.size());
   for (size_t i = 0; i < queries_.size(); ++i) spreads_[i].store(-1, std::memory_order_relaxed);
+  sink_full_ = std::make_unique<std::atomic<bool>[]>(sinks_.size());
+  for (size_t i = 0; i < sinks_.size(); ++i) sink_full_[i].store(false, std::memory_order_relaxed);
+  sink_full_bytes_ = sink_buffer_bytes();
 }
 
 void Pipeline::note_spread(size_t query, DurationMs spread) {

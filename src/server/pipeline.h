@@ -148,6 +148,17 @@ class Pipeline {
   // The Prometheus text of the spreads (appended to checkpoint.prom).
   std::string watermark_prometheus() const;
 
+  // Backpressure: a file sink whose writes fall behind says so here, and the queries feeding
+  // it stop reading their logs until it catches up (their input waits in the log, not in
+  // memory). Set and cleared by the sink's owner, read by every shard's query polls; the
+  // owner wakes every shard when it clears.
+  bool sink_full(size_t sink) const { return sink_full_[sink].load(std::memory_order_relaxed); }
+  void set_sink_full(size_t sink, bool full) {
+    sink_full_[sink].store(full, std::memory_order_relaxed);
+  }
+  // The queued bytes past which a file sink is full, and below which it is not any more.
+  size_t sink_full_bytes() const { return sink_full_bytes_; }
+
  private:
   config::Config config_;
   Plans plans_;
@@ -180,6 +191,8 @@ class Pipeline {
   std::atomic<uint32_t> replayed_{0};
   // Per query: the largest spread any shard saw.
   std::unique_ptr<std::atomic<DurationMs>[]> spreads_;
+  std::unique_ptr<std::atomic<bool>[]> sink_full_;
+  size_t sink_full_bytes_ = 0;
   mutable std::mutex failure_mu_;  // only on the error path
   std::string failure_;
 };

@@ -106,8 +106,13 @@ void print_summary(Pipeline& p, int64_t elapsed_ns) {
   for (size_t si = 0; si < p.sinks().size(); ++si) {
     const auto& s = p.state(p.sinks()[si].owner).sinks()[si];
     if (s && s->main.file)
-      log::info("sink {}: {} rows written to {}", p.sinks()[si].config.name,
-                s->main.file->rows_written(), s->main.file->path());
+      log::info("sink {}: {} rows written to {}{}", p.sinks()[si].config.name,
+                s->main.file->rows_written(), s->main.file->path(),
+                s->times_full == 0
+                    ? std::string()
+                    : fmt::format("; its writes fell behind {} time(s), by {} bytes at most, "
+                                  "and held its queries back",
+                                  s->times_full, s->most_queued));
   }
 }
 

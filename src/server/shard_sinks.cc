@@ -117,6 +117,7 @@ void ShardState::flush_rows(size_t si) {
   if (s.exactly_once) return;
   if (!s.topic) {
     pump(s.main);
+    check_sink_full(si);
     return;
   }
   if (s.topic_lines.empty()) return;
@@ -147,6 +148,27 @@ void FileWriter::complete(int32_t res, uint32_t) {
     return;
   }
   owner->pump(*this);
+  if (sink != SIZE_MAX) owner->check_sink_full(sink);
+}
+
+void ShardState::check_sink_full(size_t si) {
+  auto& s = *sinks_[si];
+  if (!s.main.file) return;
+  const size_t queued = s.main.file->queued_bytes();
+  s.most_queued = std::max(s.most_queued, queued);
+  const size_t limit = p_.sink_full_bytes();
+  if (!p_.sink_full(si)) {
+    if (queued <= limit) return;
+    p_.set_sink_full(si, true);
+    ++s.times_full;
+    return;
+  }
+  // Reading resumes at a quarter of the limit, so a sink at the edge does not toggle at every
+  // write.
+  if (queued > limit / 4) return;
+  p_.set_sink_full(si, false);
+  // The held queries' shards may be asleep with nothing else to do: wake them.
+  for (uint32_t k = 0; k < p_.shard_count(); ++k) shard_.submit_to(ShardId(k), [] {});
 }
 
 void ShardState::on_reject(size_t qi, const query::RejectedRecord& r) {

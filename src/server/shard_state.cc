@@ -170,6 +170,7 @@ Status ShardState::open() {
       FRESHET_ASSIGN_OR_RETURN(s->main.file, sinks::FileSink::open(p_.fs(), fo));
     }
     s->main.owner = this;
+    s->main.sink = si;
     s->inputs.resize(info.inputs.size());
     for (auto& in : s->inputs) in.owners.reset(n);
     s->align.reset(n * (1 + s->inputs.size()));
@@ -290,8 +291,11 @@ bool ShardState::poll_query(size_t qi) {
       q.local->set_future_bound(bound);
   }
   const bool replaying = p_.options().replay_journal;
+  // A sink that fell behind holds its queries back: their input waits in the log.
+  bool held = false;
+  for (const auto& [si, input] : info.outputs) held |= p_.sink_full(si);
   for (auto& in : q.inputs) {
-    if (in.ended) continue;
+    if (in.ended || held) continue;
     for (int b = 0; b < kMaxBatchesPerPoll; ++b) {
       // Replaying: read no further than where the next journaled decision was taken (§3.8).
       // Alignment only orders reads, and the journal pins the order that matters.

@@ -108,6 +108,7 @@ struct FileWriter final : io::Completion {
   std::unique_ptr<sinks::FileSink> file;
   bool in_flight = false;
   ShardState* owner = nullptr;
+  size_t sink = SIZE_MAX;  // the sink whose main file this is (backpressure); else SIZE_MAX
   void complete(int32_t res, uint32_t flags) override;
 };
 
@@ -135,6 +136,10 @@ struct SinkShard {
   };
   std::vector<Run> runs;
   TimestampMs released_wm = kMinTimestamp;
+  // Backpressure (Pipeline::sink_full): how often the writes fell behind, and by how much at
+  // most, for the run summary.
+  uint64_t times_full = 0;
+  size_t most_queued = 0;
   // Exactly-once: rows go to the checkpoint worker's staging files of `epoch`, never straight
   // to the live file; `staged` holds what was not handed over yet, by SinkFileKind.
   bool exactly_once = false;
@@ -233,6 +238,8 @@ class ShardState {
   const std::vector<QueryShard>& queries() const { return queries_; }
   const std::vector<std::unique_ptr<SinkShard>>& sinks() const { return sinks_; }
   void pump(FileWriter& w);
+  // Marks sink `si` full or not by its queued bytes (Pipeline::sink_full), on its owner.
+  void check_sink_full(size_t si);
   void fail(std::string message) { p_.fail(std::move(message)); }
 
  private:

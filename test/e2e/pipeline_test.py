@@ -2,11 +2,12 @@
 independent computation over the records read back from the log with `freshet consume`."""
 import json
 import os
+import subprocess
 from collections import defaultdict
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from harness import Fail, check, main, read_jsonl, run, workdir, write_config
+from harness import FRESHET, Fail, check, main, read_jsonl, run, workdir, write_config
 
 COUNT = 60000
 SIZE_MS = 10_000
@@ -212,10 +213,65 @@ def test_emit_early_updates_open_windows_then_the_same_final_rows():
         check(i < at and r["n"] <= n, f"early row {r} after or above its final row")
 
 
+COPY_CONFIG = """\
+version: 1
+data_dir: {dir}/data
+server:
+  shards: {shards}
+topics:
+  events:
+    partitions: 4
+    fsync: never
+    segment_bytes: 8MiB
+    event_time: {{ field: ts, watermark_delay: 100ms }}
+sources:
+  history: {{ type: file, path: "{dir}/in.jsonl", to: events, read_from: beginning, bounded: true }}
+queries:
+  copy:
+    sql: SELECT id, ts, pad FROM events
+sinks:
+  out:
+    type: file
+    inputs: [copy]
+    path: {dir}/out/copy.jsonl
+    delivery: at_least_once
+"""
+
+
+def test_a_sink_that_falls_behind_holds_its_query_back_and_loses_nothing():
+    # A pass-through query writes 20 MB; with the sink allowed 64 KiB of unwritten output it
+    # falls behind again and again, and its query must wait (not buffer), then go on.
+    n = 200_000
+    for shards in (1, 2):
+        outputs = {}
+        for limit in (None, 65536):
+            d = workdir(f"backpressure-{shards}")
+            with open(os.path.join(d, "in.jsonl"), "w") as f:
+                for i in range(n):
+                    f.write(json.dumps({"id": i, "ts": 1764064800000 + i, "pad": "x" * 80}) + "\n")
+            cfg = write_config(d, COPY_CONFIG.format(dir=d, shards=shards))
+            env = dict(os.environ)
+            env.pop("FRESHET_SINK_BUFFER_BYTES", None)
+            if limit:
+                env["FRESHET_SINK_BUFFER_BYTES"] = str(limit)
+            p = subprocess.run([FRESHET, "run", "--config", cfg], env=env, capture_output=True,
+                               text=True, timeout=300)
+            check(p.returncode == 0, f"exit {p.returncode}: {p.stderr}")
+            held = "held its queries back" in p.stderr
+            check(held == (limit is not None),
+                  f"{shards} shard(s), limit {limit}: backpressure {'' if held else 'not '}reported")
+            with open(os.path.join(d, "out/copy.jsonl"), "rb") as f:
+                outputs[limit] = f.read()
+        rows = [json.loads(l) for l in outputs[None].splitlines()]
+        check([r["id"] for r in rows] == list(range(n)), "rows missing, repeated or out of order")
+        check(outputs[65536] == outputs[None], f"{shards} shard(s): held back, the output differs")
+
+
 if __name__ == "__main__":
     main([test_emit_early_updates_open_windows_then_the_same_final_rows,
           test_every_window_row_matches_an_independent_computation,
           test_results_are_identical_with_one_and_two_shards,
           test_fsync_always_gives_the_same_result_as_never,
           test_a_second_run_refuses_the_old_log_and_reset_starts_over,
-          test_an_ingest_only_pipeline_runs_until_its_bounded_source_ends])
+          test_an_ingest_only_pipeline_runs_until_its_bounded_source_ends,
+          test_a_sink_that_falls_behind_holds_its_query_back_and_loses_nothing])

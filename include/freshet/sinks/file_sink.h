@@ -54,6 +54,10 @@ class FileSink {
   Status write_done(int32_t result, TimestampMs now_ms);
 
   bool idle() const { return !in_flight_ && pending_.empty(); }
+  // Bytes added and not written yet, in flight included.
+  size_t queued_bytes() const {
+    return pending_.size() + (in_flight_ ? in_flight_buf_.size() - in_flight_done_ : 0);
+  }
   uint64_t rows_written() const { return rows_written_; }
   const std::string& path() const { return options_.path; }
   // Writes whatever is pending with plain pwrite (used at shutdown, once nothing is in
