@@ -71,7 +71,7 @@ TEST_CASE("JSON string escaping: the characters that must be escaped, and no oth
 
 TEST_CASE("JSON string escaping agrees with the rule at every position of long strings") {
   std::mt19937 rng(5);
-  const std::string specials = std::string("\"\\\n\r\t\b\f\x01\x1f\x7f\x80\xff", 14) + '\0';
+  const std::string specials = std::string("\"\\\n\r\t\b\f\x01\x1f\x7f\x80\xff", 12) + '\0';
   for (int round = 0; round < 3000; ++round) {
     std::string s(rng() % 80, 'a');
     for (char& c : s) c = static_cast<char>('a' + rng() % 26);
