@@ -1,9 +1,8 @@
 #pragma once
-// The aggregate state of one window: a flat open-addressing hash table from group key
-// encoding to the key's aggregate states. Keys and MIN/MAX strings live in one byte store
-// referenced by offset (so it can grow); states live in one array, entry-major. Each slot
-// caches the key's 64-bit hash so probes rarely touch key bytes. Linear probing, load
-// factor at most 1/2, no deletion (a whole window is dropped at once).
+// The aggregate state of one window: a flat open-addressing hash table (hash_slots.h) from
+// group key encoding to the key's aggregate states. Keys and MIN/MAX strings live in one byte
+// store referenced by offset (so it can grow); states live in one array, entry-major. No
+// deletion (a whole window is dropped at once).
 //
 // Not thread-safe; owned by one LocalAggregator or WindowMerger.
 
@@ -16,6 +15,7 @@
 #include "aggregate.h"
 #include "freshet/base/assert.h"
 #include "freshet/query/partial_batch.h"
+#include "hash_slots.h"
 
 namespace freshet::query {
 
@@ -27,12 +27,12 @@ class AggTable {
     uint32_t key_len;
   };
 
-  explicit AggTable(uint32_t aggs_per_entry) : aggs_(aggs_per_entry) { rehash(16); }
+  explicit AggTable(uint32_t aggs_per_entry) : aggs_(aggs_per_entry) {}
 
   // Empties the table for reuse, keeping every buffer's capacity: a merger combines the panes
   // of each window into one scratch table, and fresh tables per window cost page faults.
   void clear() {
-    std::fill(slots_.begin(), slots_.end(), Slot{});
+    slots_.clear();
     entries_.clear();
     states_.clear();
     bytes_.clear();
@@ -46,31 +46,31 @@ class AggTable {
   }
   // The same, as the index into entries() (stable: entries are never removed).
   uint32_t find_or_insert_entry(std::string_view key, uint64_t hash) {
-    size_t i = hash >> shift_;
+    size_t i = slots_.home(hash);
     for (;;) {
       uint32_t e = slots_[i].entry;
-      if (e == kEmpty) break;
+      if (e == HashSlots::kEmpty) break;
       if (slots_[i].hash == hash) {
         const Entry& en = entries_[e];
         if (en.key_len == key.size() && same_bytes(bytes_.data() + en.key_off, key)) return e;
       }
-      i = (i + 1) & mask_;
+      i = slots_.next(i);
     }
     return insert_at(i, key, hash);
   }
 
   // The states of `key`, or nullptr.
   const AggState* find(std::string_view key, uint64_t hash) const {
-    size_t i = hash >> shift_;
+    size_t i = slots_.home(hash);
     for (;;) {
       uint32_t e = slots_[i].entry;
-      if (e == kEmpty) return nullptr;
+      if (e == HashSlots::kEmpty) return nullptr;
       if (slots_[i].hash == hash) {
         const Entry& en = entries_[e];
         if (en.key_len == key.size() && same_bytes(bytes_.data() + en.key_off, key))
           return states_.data() + static_cast<size_t>(e) * aggs_;
       }
-      i = (i + 1) & mask_;
+      i = slots_.next(i);
     }
   }
 
@@ -84,12 +84,6 @@ class AggTable {
   uint32_t aggs_per_entry() const { return aggs_; }
 
  private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
-  struct Slot {
-    uint64_t hash = 0;
-    uint32_t entry = kEmpty;
-  };
-
   // Whether the key.size() bytes at `a` are `key`. Group keys are mostly short (10 bytes for
   // one integer column), where word compares beat a call to memcmp.
   static bool same_bytes(const char* a, std::string_view key) {
@@ -107,12 +101,9 @@ class AggTable {
     return true;
   }
   uint32_t insert_at(size_t slot, std::string_view key, uint64_t hash);
-  void rehash(size_t capacity);
 
   uint32_t aggs_;
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
-  int shift_ = 64;
+  HashSlots slots_;
   std::vector<Entry> entries_;
   std::vector<AggState> states_;
   ByteStore bytes_;

@@ -48,67 +48,40 @@ Session& session_add(std::vector<Session>& list, TimestampMs start, TimestampMs 
 }
 
 size_t SessionTable::slot_of(std::string_view key, uint64_t hash) const {
-  // Indexed by the hash's top bits, as AggTable: the low ones pick the owner shard.
-  size_t i = hash >> shift_;
-  for (;; i = (i + 1) & mask_) {
-    const Slot& s = slots_[i];
-    if (s.entry == kEmpty || (s.hash == hash && entries_[s.entry].key == key)) return i;
+  for (size_t i = slots_.home(hash);; i = slots_.next(i)) {
+    const HashSlots::Slot& s = slots_[i];
+    if (s.entry == HashSlots::kEmpty || (s.hash == hash && entries_[s.entry].key == key)) return i;
   }
 }
 
 std::vector<Session>& SessionTable::get(std::string_view key, uint64_t hash) {
   const size_t i = slot_of(key, hash);
-  if (slots_[i].entry != kEmpty) return entries_[slots_[i].entry].list;
+  if (slots_[i].entry != HashSlots::kEmpty) return entries_[slots_[i].entry].list;
   slots_[i] = {hash, static_cast<uint32_t>(entries_.size())};
   entries_.push_back({hash, std::string(key), {}});
-  if (entries_.size() * 2 > slots_.size()) rehash(slots_.size() * 2);
+  if (entries_.size() * 2 > slots_.capacity())
+    slots_.rebuild(slots_.capacity() * 2, static_cast<uint32_t>(entries_.size()),
+                   [this](uint32_t e) { return entries_[e].hash; });
   return entries_.back().list;
 }
 
 SessionTable::Entry* SessionTable::find(std::string_view key, uint64_t hash) {
   const size_t i = slot_of(key, hash);
-  return slots_[i].entry == kEmpty ? nullptr : &entries_[slots_[i].entry];
+  return slots_[i].entry == HashSlots::kEmpty ? nullptr : &entries_[slots_[i].entry];
 }
 
 void SessionTable::erase(const Entry& e) {
-  size_t i = slot_of(e.key, e.hash);
+  const size_t i = slot_of(e.key, e.hash);
   const uint32_t gone = slots_[i].entry;
-  FRESHET_ASSERT(gone != kEmpty, "erasing a key that is not in the table");
-  // Backward-shift deletion: pull later members of the probe run into the hole, so lookups
-  // never need tombstones.
-  for (size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
-    if (slots_[j].entry == kEmpty) break;
-    const size_t home = slots_[j].hash >> shift_;
-    // Slot j may move to i if its home is not in (i, j] (cyclically).
-    if (((j - home) & mask_) >= ((j - i) & mask_)) {
-      slots_[i] = slots_[j];
-      i = j;
-    }
-  }
-  slots_[i] = Slot{};
+  FRESHET_ASSERT(gone != HashSlots::kEmpty, "erasing a key that is not in the table");
+  slots_.erase_at(i);
   // Keep the entries dense: the last one takes the erased one's place.
   const auto last = static_cast<uint32_t>(entries_.size() - 1);
   if (gone != last) {
     entries_[gone] = std::move(entries_[last]);
-    const Entry& moved = entries_[gone];
-    for (size_t j = moved.hash >> shift_;; j = (j + 1) & mask_)
-      if (slots_[j].entry == last) {
-        slots_[j].entry = gone;
-        break;
-      }
+    slots_[slots_.slot_of_entry(entries_[gone].hash, last)].entry = gone;
   }
   entries_.pop_back();
-}
-
-void SessionTable::rehash(size_t capacity) {
-  slots_.assign(capacity, Slot{});
-  mask_ = capacity - 1;
-  shift_ = 64 - __builtin_ctzll(capacity);
-  for (uint32_t e = 0; e < entries_.size(); ++e) {
-    size_t i = entries_[e].hash >> shift_;
-    while (slots_[i].entry != kEmpty) i = (i + 1) & mask_;
-    slots_[i] = {entries_[e].hash, e};
-  }
 }
 
 }  // namespace freshet::query

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "aggregate.h"
+#include "hash_slots.h"
 
 namespace freshet::query {
 
@@ -36,10 +37,9 @@ using SessionMap =
     std::unordered_map<std::string, std::vector<Session>, StringViewHash, StringViewEq>;
 
 // Group key -> its open sessions, for the per-record lookup of a shard's LocalAggregator:
-// open addressing over slots that keep each key's hash, the keys and their lists in one
-// dense array. A std::unordered_map there (a prime modulo and a node to chase per record)
-// was an eighth of a Nexmark q11 replay. References stay valid until the next insertion
-// or erasure.
+// open addressing (hash_slots.h), the keys and their lists in one dense array. A std::unordered_map
+// there (a prime modulo and a node to chase per record) was an eighth of a Nexmark q11 replay.
+// References stay valid until the next insertion or erasure.
 class SessionTable {
  public:
   struct Entry {
@@ -48,7 +48,7 @@ class SessionTable {
     std::vector<Session> list;
   };
 
-  SessionTable() { rehash(16); }
+  SessionTable() = default;
   // The sessions of `key` (hash = hash64(key)), an empty list if it had none.
   std::vector<Session>& get(std::string_view key, uint64_t hash);
   // The entry of `key`, or nullptr.
@@ -57,17 +57,9 @@ class SessionTable {
   const std::vector<Entry>& entries() const { return entries_; }
 
  private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
-  struct Slot {
-    uint64_t hash = 0;
-    uint32_t entry = kEmpty;
-  };
   size_t slot_of(std::string_view key, uint64_t hash) const;  // its slot, or an empty one
-  void rehash(size_t capacity);
 
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
-  int shift_ = 64;
+  HashSlots slots_;
   std::vector<Entry> entries_;
 };
 

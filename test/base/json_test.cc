@@ -4,7 +4,9 @@
 #include "freshet/base/json.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
+#include <map>
 #include <random>
 #include <string>
 
@@ -12,41 +14,20 @@ using namespace freshet;
 
 namespace {
 
-// RFC 8259: '"', '\\' and the control characters must be escaped; everything else, UTF-8
-// bytes included, stands for itself.
+// RFC 8259: '"', '\\' and the control characters must be escaped (the short forms where
+// there is one, else \u00XX); everything else, UTF-8 bytes included, stands for itself.
 std::string reference(std::string_view s) {
+  static const std::map<unsigned char, std::string> kShort = {
+      {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\r', "\\r"},
+      {'\t', "\\t"}, {'\b', "\\b"},  {'\f', "\\f"}};
   std::string out = "\"";
   for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+    if (auto it = kShort.find(c); it != kShort.end()) {
+      out += it->second;
+    } else if (c < 0x20) {
+      out += fmt::format("\\u{:04x}", c);
+    } else {
+      out.push_back(static_cast<char>(c));
     }
   }
   return out + "\"";
