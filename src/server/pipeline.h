@@ -58,7 +58,7 @@ class ShardState;
 // Where each source reads and each sink merges and writes, by its number among the config's
 // sources or sinks. Sources go from the first shard up, sinks from the last one down: a
 // pipeline of one file source and one sink would otherwise read, batch, merge and write
-// everything on shard 0 (Nexmark q0 on 2 shards: 0.86x wall with the sink on shard 1).
+// everything on shard 0 (Nexmark q0 on 2 shards: 0.87x wall with the sink on shard 1).
 inline ShardId source_shard(size_t source_number, uint32_t shards) {
   return ShardId(static_cast<uint32_t>(source_number % shards));
 }
