@@ -91,7 +91,11 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
   spreads_ = std::make_unique<std::atomic<DurationMs>[]>(queries_.size());
   for (size_t i = 0; i < queries_.size(); ++i) spreads_[i].store(-1, std::memory_order_relaxed);
   sink_full_ = std::make_unique<std::atomic<bool>[]>(sinks_.size());
-  for (size_t i = 0; i < sinks_.size(); ++i) sink_full_[i].store(false, std::memory_order_relaxed);
+  sink_staging_ = std::make_unique<std::atomic<size_t>[]>(sinks_.size());
+  for (size_t i = 0; i < sinks_.size(); ++i) {
+    sink_full_[i].store(false, std::memory_order_relaxed);
+    sink_staging_[i].store(0, std::memory_order_relaxed);
+  }
   sink_full_bytes_ = sink_buffer_bytes();
 }
 

@@ -158,6 +158,21 @@ class Pipeline {
   }
   // The queued bytes past which a file sink is full, and below which it is not any more.
   size_t sink_full_bytes() const { return sink_full_bytes_; }
+  // Exactly-once sinks: bytes handed to the checkpoint worker and not staged yet, added by the
+  // sink's owner and taken off by the worker. Past sink_full_bytes() the sink holds its
+  // queries back as well; the worker cannot wake shards, so held queries look again every
+  // millisecond.
+  void staging_added(size_t sink, size_t n) {
+    sink_staging_[sink].fetch_add(n, std::memory_order_relaxed);
+  }
+  void staging_done(size_t sink, size_t n) {
+    sink_staging_[sink].fetch_sub(n, std::memory_order_relaxed);
+  }
+  // Whether the queries feeding `sink` must wait.
+  bool sink_holds(size_t sink) const {
+    return sink_full(sink) ||
+           sink_staging_[sink].load(std::memory_order_relaxed) > sink_full_bytes_;
+  }
 
  private:
   config::Config config_;
@@ -192,6 +207,7 @@ class Pipeline {
   // Per query: the largest spread any shard saw.
   std::unique_ptr<std::atomic<DurationMs>[]> spreads_;
   std::unique_ptr<std::atomic<bool>[]> sink_full_;
+  std::unique_ptr<std::atomic<size_t>[]> sink_staging_;
   size_t sink_full_bytes_ = 0;
   mutable std::mutex failure_mu_;  // only on the error path
   std::string failure_;

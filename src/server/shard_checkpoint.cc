@@ -181,9 +181,12 @@ void ShardState::hand_over_staged(size_t si) {
   Pipeline* p = &p_;
   for (int kind = 0; kind < 3; ++kind) {
     if (s.staged[kind].empty()) continue;
+    const size_t n = s.staged[kind].size();
+    p_.staging_added(si, n);
     const bool posted =
-        p_.worker().post([p, si, kind, epoch = s.epoch, b = std::move(s.staged[kind])] {
+        p_.worker().post([p, si, kind, n, epoch = s.epoch, b = std::move(s.staged[kind])] {
           p->sink_files().stage(si, kind, epoch, b, *p);
+          p->staging_done(si, n);
         });
     if (!posted) p_.fail("checkpoint worker stopped while sinks still had rows");
     s.staged[kind].clear();

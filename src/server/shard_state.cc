@@ -293,7 +293,15 @@ bool ShardState::poll_query(size_t qi) {
   const bool replaying = p_.options().replay_journal;
   // A sink that fell behind holds its queries back: their input waits in the log.
   bool held = false;
-  for (const auto& [si, input] : info.outputs) held |= p_.sink_full(si);
+  for (const auto& [si, input] : info.outputs) held |= p_.sink_holds(si);
+  q.times_held += held && !q.held;
+  q.held = held;
+  // A file sink's owner wakes the shards when it catches up; the checkpoint worker, which
+  // stages exactly-once rows, cannot: look again in a millisecond.
+  if (held && !hold_wake_pending_) {
+    hold_wake_pending_ = true;
+    shard_.schedule_after(std::chrono::milliseconds(1), [this] { hold_wake_pending_ = false; });
+  }
   for (auto& in : q.inputs) {
     if (in.ended || held) continue;
     for (int b = 0; b < kMaxBatchesPerPoll; ++b) {

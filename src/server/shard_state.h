@@ -100,6 +100,9 @@ struct QueryShard {
   std::optional<std::pair<TimestampMs, bool>> told;  // (low mark, quiet) the others last heard
   uint64_t records = 0, filtered = 0, malformed = 0, late = 0, future_clamped = 0;
   uint64_t late_after_idle_resume = 0;  // of `late`: from partitions back from idleness
+  // Backpressure: whether a sink holds this query's reads back now, and how often it did.
+  bool held = false;
+  uint64_t times_held = 0;
 };
 
 // One output file on the shard that owns it, written through the ring one write at a time so
@@ -351,6 +354,7 @@ class ShardState {
   uint32_t quiesce_markers_ = 0;
   bool shutting_down_ = false;
   bool stopped_ = false;
+  bool hold_wake_pending_ = false;  // a timer to look at held queries again is set
   bool replay_reported_ = false;
   uint32_t replay_read_markers_ = 0, replay_fired_markers_ = 0;
 };
