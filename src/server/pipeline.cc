@@ -91,6 +91,8 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
   spreads_ = std::make_unique<std::atomic<DurationMs>[]>(queries_.size());
   for (size_t i = 0; i < queries_.size(); ++i) spreads_[i].store(-1, std::memory_order_relaxed);
   sink_full_ = std::make_unique<std::atomic<bool>[]>(sinks_.size());
+  held_ = std::make_unique<std::atomic<uint64_t>[]>(queries_.size());
+  for (size_t i = 0; i < queries_.size(); ++i) held_[i].store(0, std::memory_order_relaxed);
   sink_staging_ = std::make_unique<std::atomic<size_t>[]>(sinks_.size());
   for (size_t i = 0; i < sinks_.size(); ++i) {
     sink_full_[i].store(false, std::memory_order_relaxed);
@@ -118,6 +120,13 @@ std::string Pipeline::watermark_prometheus() const {
                    "freshet_watermark_spread_max_seconds{{query=\"{}\",topic=\"{}\"}} {}\n",
                    queries_[i].name, queries_[i].topic, static_cast<double>(spread) / 1e3);
   }
+  out +=
+      "# HELP freshet_query_held_back_total Times a sink whose writes fell behind stopped a "
+      "query's reads (backpressure).\n"
+      "# TYPE freshet_query_held_back_total counter\n";
+  for (size_t i = 0; i < queries_.size(); ++i)
+    fmt::format_to(std::back_inserter(out), "freshet_query_held_back_total{{query=\"{}\"}} {}\n",
+                   queries_[i].name, times_held(i));
   return out;
 }
 

@@ -145,7 +145,8 @@ class Pipeline {
   DurationMs max_spread(size_t query) const {
     return spreads_[query].load(std::memory_order_relaxed);
   }
-  // The Prometheus text of the spreads (appended to checkpoint.prom).
+  // The Prometheus text of the spreads and of the queries held back (appended to
+  // checkpoint.prom).
   std::string watermark_prometheus() const;
 
   // Backpressure: a file sink whose writes fall behind says so here, and the queries feeding
@@ -168,6 +169,10 @@ class Pipeline {
   void staging_done(size_t sink, size_t n) {
     sink_staging_[sink].fetch_sub(n, std::memory_order_relaxed);
   }
+  // A sink held query `query` back on some shard (once per stretch of waiting), for the run
+  // summary and the metrics.
+  void note_held(size_t query) { held_[query].fetch_add(1, std::memory_order_relaxed); }
+  uint64_t times_held(size_t query) const { return held_[query].load(std::memory_order_relaxed); }
   // Whether the queries feeding `sink` must wait.
   bool sink_holds(size_t sink) const {
     return sink_full(sink) ||
@@ -208,6 +213,7 @@ class Pipeline {
   std::unique_ptr<std::atomic<DurationMs>[]> spreads_;
   std::unique_ptr<std::atomic<bool>[]> sink_full_;
   std::unique_ptr<std::atomic<size_t>[]> sink_staging_;
+  std::unique_ptr<std::atomic<uint64_t>[]> held_;  // per query
   size_t sink_full_bytes_ = 0;
   mutable std::mutex failure_mu_;  // only on the error path
   std::string failure_;

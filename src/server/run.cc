@@ -72,10 +72,8 @@ void print_summary(Pipeline& p, int64_t elapsed_ns) {
   const double secs = static_cast<double>(elapsed_ns) * 1e-9;
   for (size_t qi = 0; qi < p.queries().size(); ++qi) {
     uint64_t records = 0, filtered = 0, malformed = 0, late = 0, clamped = 0, resumed = 0;
-    uint64_t held = 0;
     for (uint32_t s = 0; s < p.shard_count(); ++s) {
       const auto& q = p.state(ShardId(s)).queries()[qi];
-      held += q.times_held;
       records += q.records;
       filtered += q.filtered;
       malformed += q.malformed;
@@ -88,7 +86,7 @@ void print_summary(Pipeline& p, int64_t elapsed_ns) {
         "({} after_idle_resume), {} stamped beyond max_future_skew",
         p.queries()[qi].name, records, secs, secs > 0 ? static_cast<double>(records) / secs : 0.0,
         filtered, malformed, late, resumed, clamped);
-    if (held > 0)
+    if (const uint64_t held = p.times_held(qi); held > 0)
       log::info("query {}: held back {} time(s) by a sink whose writes fell behind",
                 p.queries()[qi].name, held);
     const auto& info = p.queries()[qi];

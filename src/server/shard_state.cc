@@ -294,7 +294,7 @@ bool ShardState::poll_query(size_t qi) {
   // A sink that fell behind holds its queries back: their input waits in the log.
   bool held = false;
   for (const auto& [si, input] : info.outputs) held |= p_.sink_holds(si);
-  q.times_held += held && !q.held;
+  if (held && !q.held) p_.note_held(qi);
   q.held = held;
   // A file sink's owner wakes the shards when it catches up; the checkpoint worker, which
   // stages exactly-once rows, cannot: look again in a millisecond.

@@ -100,9 +100,7 @@ struct QueryShard {
   std::optional<std::pair<TimestampMs, bool>> told;  // (low mark, quiet) the others last heard
   uint64_t records = 0, filtered = 0, malformed = 0, late = 0, future_clamped = 0;
   uint64_t late_after_idle_resume = 0;  // of `late`: from partitions back from idleness
-  // Backpressure: whether a sink holds this query's reads back now, and how often it did.
-  bool held = false;
-  uint64_t times_held = 0;
+  bool held = false;  // a sink holds this query's reads back (Pipeline::sink_holds)
 };
 
 // One output file on the shard that owns it, written through the ring one write at a time so

@@ -264,6 +264,11 @@ def test_a_sink_that_falls_behind_holds_its_query_back_and_loses_nothing():
             check(held == (limit is not None),
                   f"{shards} shard(s), {delivery}, limit {limit}: backpressure "
                   f"{'' if held else 'not '}reported")
+            if delivery == "exactly_once":
+                with open(os.path.join(d, "data/metrics/checkpoint.prom")) as f:
+                    metrics = dict(l.split() for l in f if not l.startswith("#"))
+                times = int(metrics['freshet_query_held_back_total{query="copy"}'])
+                check((times > 0) == held, f"checkpoint.prom says held back {times} times")
             with open(os.path.join(d, "out/copy.jsonl"), "rb") as f:
                 outputs[limit] = f.read()
         rows = [json.loads(l) for l in outputs[None].splitlines()]
