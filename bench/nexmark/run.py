@@ -20,7 +20,8 @@ reused. Rows per query:
 - freshet replay: `freshet run --replay-journal` over the log the 1-shard run left: the
   engine alone (log -> query -> JSONL sink), the part comparable with what DuckDB does. One
   replay first goes uncounted (its start-up frees the segments' reserved blocks).
-Medians of --runs runs. Per-core figures divide wall throughput by the shard count.
+Medians of --runs runs, each freshet run started after a sync (no writeback of the previous
+run's log in its time). Per-core figures divide wall throughput by the shard count.
 """
 import argparse
 import os
@@ -67,6 +68,10 @@ def freshet_cmd(build, config, extra=()):
 
 
 def timed(cmd, env):
+    # The previous run left up to a gigabyte of dirty page cache (its log, its output): written
+    # back while this run is timed, it throttles this run's writes and takes its memory
+    # bandwidth, by up to 2x on whole-pipeline runs. Start every timed run from a clean cache.
+    os.sync()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
