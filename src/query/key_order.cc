@@ -44,10 +44,7 @@ bool KeyMerge::next(std::string_view& key, std::vector<Holder>& holders) {
   while (!heap_.empty()) {
     Cursor& c = cursors_[heap_.front()];
     const KeyHead& h = (*c.order)[c.next];
-    if (c.table != first_table &&
-        (h.h0 != first.h0 || h.h1 != first.h1 || c.table->key(c.table->entries()[h.entry]) != key))
-      break;
-    if (c.table == first_table && h.entry != first.entry) break;
+    if (key_before(first, *first_table, h, *c.table)) break;  // past the least key
     holders.push_back({c.table, h.entry});
     std::pop_heap(heap_.begin(), heap_.end(), after);
     if (++c.next < c.order->size()) {

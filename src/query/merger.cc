@@ -271,7 +271,6 @@ class PaneMerger final : public WindowMerger::Impl {
     merge_.clear();
     for (auto it = panes_.lower_bound(start); it != panes_.end() && it->first < end; ++it)
       merge_.add(it->second, orders_[it->first].of(it->second));
-    if (w_.single_pane() && panes_.find(start) == panes_.end()) return;
     LateWindow* late = nullptr;
     if (spec_.allowed_lateness > 0 && w_.cleanup_at(end) > watermark) late = &late_[{end, start}];
     std::string_view key;

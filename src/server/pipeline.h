@@ -151,8 +151,8 @@ class Pipeline {
 
   // Backpressure: a file sink whose writes fall behind says so here, and the queries feeding
   // it stop reading their logs until it catches up (their input waits in the log, not in
-  // memory). Set and cleared by the sink's owner, read by every shard's query polls; the
-  // owner wakes every shard when it clears.
+  // memory). Set and cleared by the sink's owner, read by every shard's query polls, which
+  // look again every millisecond while held.
   bool sink_full(size_t sink) const { return sink_full_[sink].load(std::memory_order_relaxed); }
   void set_sink_full(size_t sink, bool full) {
     sink_full_[sink].store(full, std::memory_order_relaxed);
@@ -161,8 +161,7 @@ class Pipeline {
   size_t sink_full_bytes() const { return sink_full_bytes_; }
   // Exactly-once sinks: bytes handed to the checkpoint worker and not staged yet, added by the
   // sink's owner and taken off by the worker. Past sink_full_bytes() the sink holds its
-  // queries back as well; the worker cannot wake shards, so held queries look again every
-  // millisecond.
+  // queries back as well.
   void staging_added(size_t sink, size_t n) {
     sink_staging_[sink].fetch_add(n, std::memory_order_relaxed);
   }

@@ -164,11 +164,8 @@ void ShardState::check_sink_full(size_t si) {
     return;
   }
   // Reading resumes at a quarter of the limit, so a sink at the edge does not toggle at every
-  // write.
-  if (queued > limit / 4) return;
-  p_.set_sink_full(si, false);
-  // The held queries' shards may be asleep with nothing else to do: wake them.
-  for (uint32_t k = 0; k < p_.shard_count(); ++k) shard_.submit_to(ShardId(k), [] {});
+  // write. Held queries look again on their own (ShardState::poll_query).
+  if (queued <= limit / 4) p_.set_sink_full(si, false);
 }
 
 void ShardState::on_reject(size_t qi, const query::RejectedRecord& r) {

@@ -296,8 +296,8 @@ bool ShardState::poll_query(size_t qi) {
   for (const auto& [si, input] : info.outputs) held |= p_.sink_holds(si);
   if (held && !q.held) p_.note_held(qi);
   q.held = held;
-  // A file sink's owner wakes the shards when it catches up; the checkpoint worker, which
-  // stages exactly-once rows, cannot: look again in a millisecond.
+  // Nothing wakes a shard when its sinks catch up (the checkpoint worker, which stages
+  // exactly-once rows, cannot): look again in a millisecond.
   if (held && !hold_wake_pending_) {
     hold_wake_pending_ = true;
     shard_.schedule_after(std::chrono::milliseconds(1), [this] { hold_wake_pending_ = false; });
