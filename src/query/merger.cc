@@ -24,6 +24,11 @@ class WindowMerger::Impl {
  public:
   virtual ~Impl() = default;
   virtual void merge(PartialBatch&& batch) = 0;
+  // See WindowMerger::fire_some. The default fires everything at once.
+  virtual TimestampMs fire_some(TimestampMs watermark, FiredRows& out, size_t /*max_rows*/) {
+    fire(watermark, out);
+    return watermark;
+  }
   virtual void fire(TimestampMs watermark, FiredRows& out) = 0;
   virtual void fire_early(FiredRows& out) = 0;
   virtual size_t open_windows() const = 0;
@@ -53,6 +58,7 @@ class PaneMerger final : public WindowMerger::Impl {
 
   void merge(PartialBatch&& batch) override {
     FRESHET_ASSERT(batch.empty() || batch.aggs_per_entry == n_, "partial batch of another plan");
+    FRESHET_ASSERT(through_ <= fired_, "merge in the middle of a fire");
     const char* src_bytes = batch.bytes.data();
     for (size_t i = 0; i < batch.entries.size(); ++i) {
       const PartialBatch::Entry& e = batch.entries[i];
@@ -73,19 +79,27 @@ class PaneMerger final : public WindowMerger::Impl {
     batch.clear();
   }
 
-  void fire(TimestampMs watermark, FiredRows& out) override {
+  void fire(TimestampMs watermark, FiredRows& out) override { fire_some(watermark, out, SIZE_MAX); }
+
+  TimestampMs fire_some(TimestampMs watermark, FiredRows& out, size_t max_rows) override {
     watermark = std::max(watermark, fired_);  // never regress; same watermark: late updates only
     const size_t from = out.size();
-    // Main firings: windows with fired_ < end - 1 <= watermark, from the panes present.
+    // Main firings: windows with fired_ < end - 1 <= watermark, from the panes present, less
+    // those an unfinished call fired already (through_).
+    const TimestampMs done = std::max(fired_, through_);
     std::set<TimestampMs> ends;
     for (const auto& [p, t] : panes_) {
       if (w_.first_end(p) - 1 > watermark) break;  // panes are ordered by start
       for (TimestampMs e = w_.first_end(p); e <= w_.last_end(p); e += w_.pane()) {
         if (e - 1 > watermark) break;
-        if (e - 1 > fired_) ends.insert(e);
+        if (e - 1 > done) ends.insert(e);
       }
     }
-    for (TimestampMs e : ends) fire_window(w_.start_of(e), e, watermark, out);
+    for (auto it = ends.begin(); it != ends.end(); ++it) {
+      fire_window(w_.start_of(*it), *it, watermark, out);
+      through_ = *it - 1;
+      if (out.size() - from >= max_rows && std::next(it) != ends.end()) return through_;
+    }
     // Late updates of windows that fired before this call.
     for (auto& [bounds, late] : late_) {
       if (late.dirty.empty() || bounds.first - 1 > fired_) continue;
@@ -104,10 +118,13 @@ class PaneMerger final : public WindowMerger::Impl {
     while (!changed_.empty() && w_.last_end(changed_.begin()->first) - 1 <= watermark)
       changed_.erase(changed_.begin());
     fired_ = watermark;
+    through_ = watermark;
     out.sort_from(from);
+    return watermark;
   }
 
   void fire_early(FiredRows& out) override {
+    FRESHET_ASSERT(through_ <= fired_, "early rows in the middle of a fire");
     if (changed_.empty()) return;
     const size_t from = out.size();
     // A (window, key) changed iff the key changed in one of the window's panes; only windows
@@ -140,6 +157,7 @@ class PaneMerger final : public WindowMerger::Impl {
   }
 
   void snapshot(std::string& out) const override {
+    FRESHET_ASSERT(through_ <= fired_, "snapshot in the middle of a fire");
     SnapshotWriter w(out, plan_->state_fingerprint(), kLayoutPanes, aggs_per_entry(spec_));
     const size_t per_entry = 4 + snapshot_bytes_per_entry(spec_);
     size_t estimate = 64;
@@ -343,6 +361,9 @@ class PaneMerger final : public WindowMerger::Impl {
   // Fired windows still within allowed lateness, by (end, start).
   std::map<std::pair<TimestampMs, TimestampMs>, LateWindow> late_;
   TimestampMs fired_ = kMinTimestamp;  // the last fire() watermark
+  // Windows with end - 1 <= through_ have had their main firing, those of an unfinished
+  // fire_some() included.
+  TimestampMs through_ = kMinTimestamp;
   // emit_early: per pane start, the entries merged into since the last fire_early() (the
   // panes whose windows all fired are dropped by fire()).
   struct PaneChanges {
@@ -576,6 +597,9 @@ WindowMerger::WindowMerger(std::shared_ptr<const Plan> plan) {
 WindowMerger::~WindowMerger() = default;
 void WindowMerger::merge(PartialBatch&& batch) { impl_->merge(std::move(batch)); }
 void WindowMerger::fire(TimestampMs watermark, FiredRows& out) { impl_->fire(watermark, out); }
+TimestampMs WindowMerger::fire_some(TimestampMs watermark, FiredRows& out, size_t max_rows) {
+  return impl_->fire_some(watermark, out, max_rows);
+}
 void WindowMerger::fire_early(FiredRows& out) { impl_->fire_early(out); }
 size_t WindowMerger::open_windows() const { return impl_->open_windows(); }
 void WindowMerger::snapshot(std::string& out) const { impl_->snapshot(out); }

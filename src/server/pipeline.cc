@@ -12,23 +12,27 @@
 namespace freshet::server {
 namespace {
 
-// How far a file sink's writes may fall behind (bytes released and not written) before its
-// queries stop reading: a few seconds of output at any rate a disk takes, and small next to
-// memory. FRESHET_SINK_BUFFER_BYTES overrides it, for tests that need backpressure without a
-// slow disk.
-size_t sink_buffer_bytes() {
-  constexpr size_t kDefault = 64 << 20;
-  const char* v = std::getenv("FRESHET_SINK_BUFFER_BYTES");
-  if (v == nullptr || *v == '\0') return kDefault;
+// A positive number from the environment, for tests that need a limit reached without a
+// slow disk or a long input; `fallback` when unset or not a positive number.
+size_t env_limit(const char* name, size_t fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
   char* end = nullptr;
   const unsigned long long n = std::strtoull(v, &end, 10);
   if (*end != '\0' || n == 0) {
-    log::warn("FRESHET_SINK_BUFFER_BYTES={} is not a positive number of bytes; using {}", v,
-              kDefault);
-    return kDefault;
+    log::warn("{}={} is not a positive number; using {}", name, v, fallback);
+    return fallback;
   }
   return static_cast<size_t>(n);
 }
+
+// How far a file sink's writes may fall behind (bytes released and not written) before its
+// queries stop reading: a few seconds of output at any rate a disk takes, and small next to
+// memory.
+constexpr size_t kSinkBufferBytes = 64 << 20;
+// How many rows a merger fires before the rest waits for a later turn (ShardState::fire_slice):
+// a few megabytes of rows, formatted and written while still in cache, reused slice after slice.
+constexpr size_t kFireSliceRows = 16384;
 
 }  // namespace
 
@@ -98,7 +102,8 @@ Pipeline::Pipeline(config::Config config, Plans plans, RunOptions options, uint3
     sink_full_[i].store(false, std::memory_order_relaxed);
     sink_staging_[i].store(0, std::memory_order_relaxed);
   }
-  sink_full_bytes_ = sink_buffer_bytes();
+  sink_full_bytes_ = env_limit("FRESHET_SINK_BUFFER_BYTES", kSinkBufferBytes);
+  fire_slice_rows_ = env_limit("FRESHET_FIRE_SLICE_ROWS", kFireSliceRows);
 }
 
 void Pipeline::note_spread(size_t query, DurationMs spread) {

@@ -159,6 +159,9 @@ class Pipeline {
   }
   // The queued bytes past which a file sink is full, and below which it is not any more.
   size_t sink_full_bytes() const { return sink_full_bytes_; }
+  // The rows a merger fires in one go (ShardState::fire_slice). FRESHET_FIRE_SLICE_ROWS sets
+  // it, for tests.
+  size_t fire_slice_rows() const { return fire_slice_rows_; }
   // Exactly-once sinks: bytes handed to the checkpoint worker and not staged yet, added by the
   // sink's owner and taken off by the worker. Past sink_full_bytes() the sink holds its
   // queries back as well.
@@ -214,6 +217,7 @@ class Pipeline {
   std::unique_ptr<std::atomic<size_t>[]> sink_staging_;
   std::unique_ptr<std::atomic<uint64_t>[]> held_;  // per query
   size_t sink_full_bytes_ = 0;
+  size_t fire_slice_rows_ = 0;
   mutable std::mutex failure_mu_;  // only on the error path
   std::string failure_;
 };

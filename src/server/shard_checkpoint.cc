@@ -90,6 +90,7 @@ void ShardState::on_query_barrier(size_t qi, ShardId from, uint64_t n) {
   auto& q = queries_[qi];
   auto& e = work(n);
   if (!q.align.arrive(from.value())) return;
+  finish_fire(qi);  // its rows are epoch n's
   ByteWriter w(e.mergers[qi]);
   w.put<uint32_t>(static_cast<uint32_t>(q.upstream.wm.size()));
   for (size_t i = 0; i < q.upstream.wm.size(); ++i) {
@@ -314,6 +315,7 @@ Status ShardState::restore(std::string_view image) {
         q.upstream.idle[i] = merger.get_bool();
       }
       q.merged_wm = merger.get<int64_t>();
+      q.fired_through = q.merged_wm;  // snapshots are taken between fires (finish_fire)
       const std::string_view img = merger.get_bytes();
       if (!merger.ok()) return corrupt(fmt::format("query `{}` merger", name));
       FRESHET_TRY(q.merger->restore(img));

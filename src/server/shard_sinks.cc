@@ -50,13 +50,15 @@ void ShardState::on_rows(size_t si, size_t input, ShardId from, size_t side, boo
   }
 }
 
-void ShardState::release(size_t si) {
+void ShardState::release(size_t si, bool last) {
   auto& s = *sinks_[si];
   TimestampMs combined = kMaxTimestamp;
   for (const auto& in : s.inputs) combined = std::min(combined, in.wm);
-  // At shutdown without checkpoints, what the sink holds is written out: nothing would
-  // restore it. With checkpoints it is part of the saved state and waits for its watermark.
-  const bool force = shutting_down_ && !p_.checkpointing();
+  // At shutdown without checkpoints, once every shard has sent all it will, what the sink
+  // holds is written out: nothing would restore it. With checkpoints it is part of the saved
+  // state and waits for its watermark. Not before the last row is in: rows still on their
+  // way (a fire in slices finishing) would come out of order.
+  const bool force = last && !p_.checkpointing();
   if (combined <= s.released_wm && !force) return;
   // Every owner has fired all windows ending at or before the combined watermark, so these
   // rows are complete; writing them in one fixed order makes the file independent of the

@@ -223,6 +223,7 @@ void ShardState::on_early_tick(size_t qi, ShardId from) {
   // Once per period: after every shard's tick, its partials are all in.
   if (++q.early_ticks < p_.shard_count()) return;
   q.early_ticks = 0;
+  finish_fire(qi);
   q.fired.clear();
   q.merger->fire_early(q.fired);
   if (!q.fired.empty()) send_rows(qi, q.fired, q.merged_wm, false, true);
@@ -479,6 +480,7 @@ void ShardState::on_partials(size_t qi, ShardId from, query::PartialBatch batch)
     });
     return;
   }
+  finish_fire(qi);  // what arrives now must not change the windows the watermark closed
   q.merger->merge(std::move(batch));
 }
 
@@ -492,11 +494,46 @@ void ShardState::on_upstream_watermark(size_t qi, ShardId from, TimestampMs wm, 
   const TimestampMs merged = q.upstream.update(from.value(), wm, idle);
   if (merged <= q.merged_wm) return;
   q.merged_wm = merged;
+  fire_slice(qi, p_.fire_slice_rows());
+}
+
+void ShardState::fire_slice(size_t qi, size_t max_rows) {
+  auto& q = queries_[qi];
   q.fired.clear();
-  q.merger->fire(merged, q.fired);
-  send_rows(qi, q.fired, merged, false, true);
+  const TimestampMs through = q.merger->fire_some(q.merged_wm, q.fired, max_rows);
+  q.fired_through = through;
+  send_rows(qi, q.fired, through, false, true);
+  if (through < q.merged_wm) {
+    // The rest in a later turn: the sink writes this slice meanwhile and its memory is reused.
+    if (!q.slice_posted) {
+      q.slice_posted = true;
+      Pipeline* p = &p_;
+      shard_.submit_to(id(), [p, qi] { p->local().next_fire_slice(qi); });
+    }
+    return;
+  }
   const auto& info = p_.queries()[qi];
-  if (info.outputs.empty() && merged == kMaxTimestamp) p_.input_done();
+  if (info.outputs.empty() && through == kMaxTimestamp) p_.input_done();
+}
+
+void ShardState::next_fire_slice(size_t qi) {
+  auto& q = queries_[qi];
+  q.slice_posted = false;
+  if (stopped_ || !q.firing()) return;  // finished meanwhile
+  // A sink that fell behind holds the rest back too, as it holds reads (poll_query).
+  for (const auto& [si, input] : p_.queries()[qi].outputs) {
+    if (p_.sink_holds(si)) {
+      q.slice_posted = true;
+      shard_.schedule_after(std::chrono::milliseconds(1), [this, qi] { next_fire_slice(qi); });
+      return;
+    }
+  }
+  fire_slice(qi, p_.fire_slice_rows());
+}
+
+void ShardState::finish_fire(size_t qi) {
+  auto& q = queries_[qi];
+  if (q.firing()) fire_slice(qi, SIZE_MAX);
 }
 
 void ShardState::send_rows(size_t qi, query::FiredRows& rows, TimestampMs wm, bool idle,
@@ -521,6 +558,8 @@ void ShardState::send_rows(size_t qi, query::FiredRows& rows, TimestampMs wm, bo
 
 void ShardState::begin_shutdown() {
   shutting_down_ = true;
+  // Their rows go ahead of the markers below.
+  for (size_t qi = 0; qi < queries_.size(); ++qi) finish_fire(qi);
   for (auto& f : file_sources_) f->stop();
   // Tell every shard (itself included) that this one sends nothing more. Behind the
   // marker on each FIFO channel are all the rows and partials sent before it.
@@ -531,7 +570,19 @@ void ShardState::begin_shutdown() {
 
 void ShardState::replay_read_on_one() {
   if (++replay_read_markers_ < p_.shard_count()) return;
+  send_replay_fired();
+}
+
+void ShardState::send_replay_fired() {
   Pipeline* p = &p_;
+  // Every watermark is in; the rows of fires still going on in slices go ahead of the markers.
+  if (stopped_) return;
+  for (const auto& q : queries_) {
+    if (q.firing()) {
+      shard_.submit_to(id(), [p] { p->local().send_replay_fired(); });  // behind the next slice
+      return;
+    }
+  }
   for (uint32_t s = 0; s < p_.shard_count(); ++s)
     shard_.submit_to(ShardId(s), [p] { p->local().replay_fired_on_one(); });
 }
@@ -544,7 +595,7 @@ void ShardState::quiesced_from_one() {
   if (++quiesce_markers_ < p_.shard_count()) return;
   // Every shard has stopped sending: write what the sinks hold and close the logs.
   for (size_t si = 0; si < sinks_.size(); ++si)
-    if (sinks_[si]) release(si);
+    if (sinks_[si]) release(si, true);
   finish_shutdown();
 }
 

@@ -77,6 +77,11 @@ struct QueryShard {
   bool sent_idle = false;                               // every input of this shard idle
   Valve upstream;                                       // per upstream shard (owner side)
   TimestampMs merged_wm = kMinTimestamp;
+  // The merger's rows are complete through this watermark; below merged_wm while a fire goes
+  // on in slices (ShardState::fire_slice), one posted task at a time.
+  TimestampMs fired_through = kMinTimestamp;
+  bool slice_posted = false;
+  bool firing() const { return merger && fired_through < merged_wm; }
   std::vector<std::string_view> values;           // reused batch of record values
   std::vector<query::PartialBatch> partials;      // reused drain output
   query::FiredRows fired;                         // fire output, sent as one batch
@@ -191,6 +196,13 @@ class ShardState {
   // Messages from other shards (they arrive as tasks on this shard).
   void on_partials(size_t query, ShardId from, query::PartialBatch batch);
   void on_upstream_watermark(size_t query, ShardId from, TimestampMs wm, bool idle);
+  // Fires the query's merger up to merged_wm, at most about `max_rows` rows now and the rest
+  // in later turns: a watermark that closes many windows at once (a bounded input's end, a
+  // caught-up backlog) then reuses one slice's memory instead of holding every row at once.
+  void fire_slice(size_t query, size_t max_rows);
+  void next_fire_slice(size_t query);
+  // Completes a fire going on in slices; before anything that must see it done.
+  void finish_fire(size_t query);
   // Another shard's readers of `query`: their low mark for alignment (alignment.h) and whether
   // every input they read is idle (shard_alignment.cc).
   void on_reader_status(size_t query, ShardId from, TimestampMs low, bool quiet);
@@ -225,6 +237,7 @@ class ShardState {
   // and applied its steps (so every owner has the final watermarks), then every owner has
   // fired and sent its rows (so every sink has them). Only then may the run stop.
   void replay_read_on_one();
+  void send_replay_fired();
   void replay_fired_on_one();
   // Late and malformed records of a query, for the sink's late and dead-letter files.
   void on_rejects(size_t sink, ShardId from, std::vector<std::string> late,
@@ -292,7 +305,8 @@ class ShardState {
   void send_rows(size_t qi, query::FiredRows& rows, TimestampMs wm, bool idle, bool from_owner);
   void on_reject(size_t qi, const query::RejectedRecord& r);
   void send_rejects(size_t qi);
-  void release(size_t si);
+  // `last`: every shard has sent all it will (shutdown), so nothing can come before these rows.
+  void release(size_t si, bool last = false);
   void begin_shutdown();
   void finish_shutdown();
   void report_counters();

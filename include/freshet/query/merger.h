@@ -45,6 +45,15 @@ class WindowMerger {
   // (window_end, window_start, sort_key). Rows failing HAVING are not emitted but still use
   // up a version.
   void fire(TimestampMs watermark, FiredRows& out);
+  // fire() in slices, so a watermark that closes many windows at once (the end of a bounded
+  // input, a backlog caught up) does not format all their rows into memory in one go: stops
+  // after the window that brings `out` to `max_rows` new rows, and returns the watermark the
+  // rows so far are complete through (the last fired window's end - 1). The merger is then
+  // mid-fire: call again, with the same or a later watermark, before merge(), fire_early()
+  // or snapshot(). Returns `watermark` once everything fire() would do is done. Late data is
+  // judged as if the whole watermark had fired at once: results do not depend on the slices.
+  // Session windows fire whole.
+  TimestampMs fire_some(TimestampMs watermark, FiredRows& out, size_t max_rows);
   // For a plan compiled with emit_early (otherwise a no-op): appends one kEarly row for every
   // (window, group key) whose window has not had its main firing and whose state changed
   // since its last early row (or since it appeared): its current aggregates, HAVING applied
