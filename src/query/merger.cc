@@ -87,6 +87,15 @@ class PaneMerger final : public WindowMerger::Impl {
     // Main firings: windows with fired_ < end - 1 <= watermark, from the panes present, less
     // those an unfinished call fired already (through_).
     const TimestampMs done = std::max(fired_, through_);
+    if (through_ <= fired_) {
+      // A new fire. Late updates of windows that fired before come first: they end before
+      // every window this fire closes, so no later slice holds a row ending before what an
+      // earlier one was complete through (what lets a sink release the slices as they come).
+      for (auto& [bounds, late] : late_) {
+        if (late.dirty.empty() || bounds.first - 1 > fired_) continue;
+        refire(bounds.second, bounds.first, late, out);
+      }
+    }
     std::set<TimestampMs> ends;
     for (const auto& [p, t] : panes_) {
       if (w_.first_end(p) - 1 > watermark) break;  // panes are ordered by start
@@ -98,12 +107,10 @@ class PaneMerger final : public WindowMerger::Impl {
     for (auto it = ends.begin(); it != ends.end(); ++it) {
       fire_window(w_.start_of(*it), *it, watermark, out);
       through_ = *it - 1;
-      if (out.size() - from >= max_rows && std::next(it) != ends.end()) return through_;
-    }
-    // Late updates of windows that fired before this call.
-    for (auto& [bounds, late] : late_) {
-      if (late.dirty.empty() || bounds.first - 1 > fired_) continue;
-      refire(bounds.second, bounds.first, late, out);
+      if (out.size() - from >= max_rows && std::next(it) != ends.end()) {
+        out.sort_from(from);
+        return through_;
+      }
     }
     // Cleanup.
     for (auto it = late_.begin(); it != late_.end();)
@@ -411,10 +418,21 @@ class SessionMerger final : public WindowMerger::Impl {
     batch.clear();
   }
 
-  void fire(TimestampMs watermark, FiredRows& out) override {
-    if (!due_.due(watermark)) return;
+  void fire(TimestampMs watermark, FiredRows& out) override { fire_some(watermark, out, SIZE_MAX); }
+
+  // Keys come off the queue by due time. A slice ends only between two due times: every
+  // session due at or before the last one taken has fired, and what is due later fires rows
+  // that end after it.
+  TimestampMs fire_some(TimestampMs watermark, FiredRows& out, size_t max_rows) override {
+    if (!due_.due(watermark)) return watermark;
     const size_t from = out.size();
+    TimestampMs taken = kMinTimestamp;
     while (due_.due(watermark)) {
+      if (out.size() - from >= max_rows && due_.next_at() > taken) {
+        out.sort_from(from);
+        return taken;
+      }
+      taken = due_.next_at();
       const std::string key = due_.pop();
       auto it = sessions_.find(key);
       if (it == sessions_.end()) continue;  // its sessions were cleaned up at an earlier pop
@@ -438,6 +456,7 @@ class SessionMerger final : public WindowMerger::Impl {
       }
     }
     out.sort_from(from);
+    return watermark;
   }
 
   void fire_early(FiredRows& out) override {

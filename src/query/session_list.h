@@ -83,6 +83,8 @@ class DueQueue {
   }
   // Whether a key is queued at or before `t`.
   bool due(TimestampMs t) const { return !heap_.empty() && heap_.front().first <= t; }
+  // When the earliest key is queued; the queue must not be empty.
+  TimestampMs next_at() const { return heap_.front().first; }
   // The key queued earliest.
   std::string pop() {
     std::pop_heap(heap_.begin(), heap_.end(), later);

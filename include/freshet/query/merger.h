@@ -47,12 +47,13 @@ class WindowMerger {
   void fire(TimestampMs watermark, FiredRows& out);
   // fire() in slices, so a watermark that closes many windows at once (the end of a bounded
   // input, a backlog caught up) does not format all their rows into memory in one go: stops
-  // after the window that brings `out` to `max_rows` new rows, and returns the watermark the
-  // rows so far are complete through (the last fired window's end - 1). The merger is then
-  // mid-fire: call again, with the same or a later watermark, before merge(), fire_early()
-  // or snapshot(). Returns `watermark` once everything fire() would do is done. Late data is
-  // judged as if the whole watermark had fired at once: results do not depend on the slices.
-  // Session windows fire whole.
+  // after the window that brings `out` to `max_rows` new rows, and returns T: every row
+  // ending at or before T + 1 has been appended by now, and later slices append only rows
+  // ending after it (T is the last fired window's end - 1; for sessions, the last due time
+  // taken). Each slice's rows are sorted. The merger is then mid-fire: call again, with the
+  // same or a later watermark, before merge(), fire_early() or snapshot(). Returns
+  // `watermark` once everything fire() would do is done. Late data is judged as if the whole
+  // watermark had fired at once: results do not depend on the slices.
   TimestampMs fire_some(TimestampMs watermark, FiredRows& out, size_t max_rows);
   // For a plan compiled with emit_early (otherwise a no-op): appends one kEarly row for every
   // (window, group key) whose window has not had its main firing and whose state changed
