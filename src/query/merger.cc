@@ -24,12 +24,8 @@ class WindowMerger::Impl {
  public:
   virtual ~Impl() = default;
   virtual void merge(PartialBatch&& batch) = 0;
-  // See WindowMerger::fire_some. The default fires everything at once.
-  virtual TimestampMs fire_some(TimestampMs watermark, FiredRows& out, size_t /*max_rows*/) {
-    fire(watermark, out);
-    return watermark;
-  }
-  virtual void fire(TimestampMs watermark, FiredRows& out) = 0;
+  // See WindowMerger::fire_some; fire() is fire_some() without a limit.
+  virtual TimestampMs fire_some(TimestampMs watermark, FiredRows& out, size_t max_rows) = 0;
   virtual void fire_early(FiredRows& out) = 0;
   virtual size_t open_windows() const = 0;
   // See WindowMerger::snapshot; the image format is src/query/snapshot_format.h.
@@ -78,8 +74,6 @@ class PaneMerger final : public WindowMerger::Impl {
     }
     batch.clear();
   }
-
-  void fire(TimestampMs watermark, FiredRows& out) override { fire_some(watermark, out, SIZE_MAX); }
 
   TimestampMs fire_some(TimestampMs watermark, FiredRows& out, size_t max_rows) override {
     watermark = std::max(watermark, fired_);  // never regress; same watermark: late updates only
@@ -418,8 +412,6 @@ class SessionMerger final : public WindowMerger::Impl {
     batch.clear();
   }
 
-  void fire(TimestampMs watermark, FiredRows& out) override { fire_some(watermark, out, SIZE_MAX); }
-
   // Keys come off the queue by due time. A slice ends only between two due times: every
   // session due at or before the last one taken has fired, and what is due later fires rows
   // that end after it.
@@ -615,7 +607,9 @@ WindowMerger::WindowMerger(std::shared_ptr<const Plan> plan) {
 }
 WindowMerger::~WindowMerger() = default;
 void WindowMerger::merge(PartialBatch&& batch) { impl_->merge(std::move(batch)); }
-void WindowMerger::fire(TimestampMs watermark, FiredRows& out) { impl_->fire(watermark, out); }
+void WindowMerger::fire(TimestampMs watermark, FiredRows& out) {
+  impl_->fire_some(watermark, out, SIZE_MAX);
+}
 TimestampMs WindowMerger::fire_some(TimestampMs watermark, FiredRows& out, size_t max_rows) {
   return impl_->fire_some(watermark, out, max_rows);
 }
