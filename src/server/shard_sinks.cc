@@ -251,6 +251,10 @@ void ShardState::on_rejects(size_t si, ShardId from, std::vector<std::string> la
   write(s.dead, "dead", dead);
 }
 
+namespace {
+constexpr size_t kPublishPieceBytes = 64 << 10;
+}  // namespace
+
 Status ShardState::publish_topic_rows(const checkpoint::SinkFileEntry& e) {
   if (e.staging_length == 0) return ok();
   const auto it = std::find_if(p_.sinks().begin(), p_.sinks().end(),
@@ -275,11 +279,6 @@ Status ShardState::publish_topic_rows(const checkpoint::SinkFileEntry& e) {
   }
   if (!any) return ok();
   FRESHET_ASSIGN_OR_RETURN(auto fd, p_.fs().open(e.staging_path, O_RDONLY));
-  std::string bytes(e.staging_length, '\0');
-  FRESHET_ASSIGN_OR_RETURN(size_t got, p_.fs().pread(fd.get(), bytes.data(), bytes.size(), 0));
-  if (got != bytes.size())
-    return make_error(ErrorCode::kCorruption, "{}: {} bytes staged, {} found", e.staging_path,
-                      e.staging_length, got);
   Status failed = ok();
   sources::LineBatcher batcher(it->config.key_field.empty() ? tc.key_field : it->config.key_field,
                                tc.partitions, [&](int32_t part, std::string&& batch, uint32_t) {
@@ -292,7 +291,18 @@ Status ShardState::publish_topic_rows(const checkpoint::SinkFileEntry& e) {
   batcher.begin_file(e.staging_path, 0);
   batcher.resume_at(0, std::move(holds));
   const TimestampMs now = wall_clock_ms();
-  batcher.feed(bytes, now);
+  // In pieces of a log batch's size: an epoch's rows can be far more than is worth holding
+  // in memory at once, on every shard that owns a partition of the topic.
+  std::string piece(std::min<uint64_t>(e.staging_length, kPublishPieceBytes), '\0');
+  for (uint64_t at = 0; at < e.staging_length && failed;) {
+    const size_t want = std::min<uint64_t>(piece.size(), e.staging_length - at);
+    FRESHET_ASSIGN_OR_RETURN(size_t got, p_.fs().pread(fd.get(), piece.data(), want, at));
+    if (got == 0)
+      return make_error(ErrorCode::kCorruption, "{}: {} bytes staged, {} found", e.staging_path,
+                        e.staging_length, at);
+    batcher.feed(std::string_view(piece.data(), got), now);
+    at += got;
+  }
   batcher.end_of_file(now);
   batcher.flush();
   return failed;
