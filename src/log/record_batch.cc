@@ -132,7 +132,8 @@ void BatchBuilder::set_first_record_headers(std::span<const RecordHeader> header
   const size_t before_headers = old_headers - record - len_bytes;  // attributes .. value
 
   // Replace the header section, then the length prefix if its width changed: one memmove of
-  // the records after it, two in the rare case the width changes.
+  // the records after it, two in the rare case the width changes, none when the new section
+  // is as long as the old (a placeholder of the right size).
   const size_t new_header_bytes = headers_size(headers);
   std::string section;
   section.reserve(new_header_bytes);

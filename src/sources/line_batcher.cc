@@ -101,6 +101,8 @@ void LineBatcher::add_line(std::string_view line, TimestampMs now, uint64_t end)
   if (number < skip_below_ && number < holds_[static_cast<size_t>(p)]) [[unlikely]]
     return;  // appended before a restart
   auto& o = open_[static_cast<size_t>(p)];
+  const std::optional<std::string_view> key =
+      keyed ? std::optional<std::string_view>(key_) : std::nullopt;
   if (!o.builder) {
     // Reserved at once, as big as this partition's last batch (a batch is usually as full as
     // the one before it): growing by doubling copied each batch about twice over. Not the
@@ -108,8 +110,18 @@ void LineBatcher::add_line(std::string_view line, TimestampMs now, uint64_t end)
     o.bytes.clear();
     o.bytes.reserve(std::min(o.last_size, max_batch_bytes_) + kBatchSlack);
     o.builder.emplace(o.bytes, now);
+    if (!header_key_.empty()) {
+      // A position header of the size the real one will have, unless the batch goes on into
+      // another file: emit_batch() then overwrites it without moving the records after it.
+      const std::string value = FilePosition{0, 0, path_, origin_offset_, origin_path_}.encode();
+      const log::RecordHeader position[] = {{header_key_, std::string_view(value)}};
+      o.builder->add(key, line, now, position);
+    } else {
+      o.builder->add(key, line, now);
+    }
+  } else {
+    o.builder->add(key, line, now);
   }
-  o.builder->add(keyed ? std::optional<std::string_view>(key_) : std::nullopt, line, now);
   if (o.file != file_) {
     o.file = file_;
     o.path = path_;

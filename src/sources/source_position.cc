@@ -103,8 +103,12 @@ Result<GeneratorPosition> GeneratorPosition::decode(std::string_view value) {
   return p;
 }
 
+// Numbers are written 20 digits wide (uint64's widest), so the value's size depends on the
+// paths alone: a batch reserves its first record's position header when it opens and
+// overwrites it in place when it closes, instead of moving the whole batch to fit it.
+// Readers of earlier logs, written with plain numbers, decode both.
 std::string FilePosition::encode() const {
-  return fmt::format("file/1 line={} offset={} origin={} path={}:{}{}:{}", line, offset,
+  return fmt::format("file/1 line={:020} offset={:020} origin={:020} path={}:{}{}:{}", line, offset,
                      origin_offset, path.size(), path, origin_path.size(), origin_path);
 }
 

@@ -34,6 +34,14 @@ TEST_CASE("positions encode as text and decode back; anything else is rejected")
   CHECK(GeneratorPosition::decode(g.encode()).value() == g);
   const FilePosition f{42, 1000, "/in/a b=c 7:x.jsonl", 17, "/in/\n0.jsonl"};
   CHECK(FilePosition::decode(f.encode()).value() == f);
+  // Numbers are written at a fixed width, so only the paths change the size...
+  CHECK(FilePosition{0, 0, f.path, 0, f.origin_path}.encode().size() == f.encode().size());
+  const FilePosition widest{UINT64_MAX, UINT64_MAX, f.path, UINT64_MAX, f.origin_path};
+  CHECK(widest.encode().size() == f.encode().size());
+  CHECK(FilePosition::decode(widest.encode()).value() == widest);
+  // ...and logs written before that, with plain numbers, still resume.
+  CHECK(FilePosition::decode("file/1 line=42 offset=1000 origin=17 path=5:/a/b011:/in/0.jsonl")
+            .value() == FilePosition{42, 1000, "/a/b0", 17, "/in/0.jsonl"});
   for (std::string_view bad : {"", "gen/1", "gen/1 next=1 start=2", "gen/1 next=1 start=2 paced=3 ",
                                "gen/2 next=1", "gen/1 next=-1 start=2 paced=3",
                                "gen/1 next=1 start=2 paced=3x", "gen/1 start=2 next=1 paced=3"})

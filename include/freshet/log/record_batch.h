@@ -42,7 +42,8 @@ class BatchBuilder {
   // Replaces the first record's headers, for a value known only once the batch is complete
   // (a source's position after its last record). Call after the last add() and before
   // finish(), with at least one record added. The first record is re-encoded in place, which
-  // moves the records after it once (a memmove of at most the batch).
+  // moves the records after it once (a memmove of at most the batch) unless the new headers
+  // take exactly as many bytes as the ones the record was added with.
   void set_first_record_headers(std::span<const RecordHeader> headers);
   // Writes the header and CRC. Returns the batch's size in bytes.
   size_t finish(Offset base_offset);
