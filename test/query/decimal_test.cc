@@ -36,6 +36,13 @@ TEST_CASE("format_decimal matches digit-by-digit formatting") {
   CHECK(format_decimal(-5, 2) == "-0.05");
   CHECK(format_decimal(100, 2) == "1");
   CHECK(format_decimal(static_cast<Int128>(1) << 100, 0) == "1267650600228229401496703205376");
+  // Around every power of ten, where the digit count changes (two digits are written a step).
+  for (int p = 0; p <= 38; ++p) {
+    const Int128 t = pow10_i128(p);
+    for (Int128 v : {t - 1, t, t + 1})
+      for (int scale : {0, 1, p}) CHECK(format_decimal(v, scale) == reference(v, scale));
+  }
+  CHECK(format_decimal(static_cast<Int128>(UINT64_MAX), 0) == "18446744073709551615");
   std::mt19937_64 rng(11);
   for (int i = 0; i < 20000; ++i) {
     UInt128 u = rng() >> (rng() % 64);
