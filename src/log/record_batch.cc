@@ -110,6 +110,16 @@ void BatchBuilder::add(std::optional<std::string_view> key, std::string_view val
   ++count_;
 }
 
+size_t BatchBuilder::record_size(std::optional<size_t> key_len, size_t value_len, int64_t ts_delta,
+                                 uint32_t index, std::span<const RecordHeader> headers) {
+  const int64_t klen = key_len ? static_cast<int64_t>(*key_len) : -1;
+  const size_t body = 1 + detail::varlong_size(ts_delta) + detail::varlong_size(index) +
+                      detail::varlong_size(klen) + (key_len ? *key_len : 0) +
+                      detail::varlong_size(static_cast<int64_t>(value_len)) + value_len +
+                      headers_size(headers);
+  return detail::varlong_size(static_cast<int64_t>(body)) + body;
+}
+
 void BatchBuilder::set_first_record_headers(std::span<const RecordHeader> headers) {
   FRESHET_ASSERT(count_ > 0, "headers need a first record to carry them");
   // Find the first record's header section by decoding what precedes it (this builder wrote

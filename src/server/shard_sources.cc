@@ -8,6 +8,8 @@
 #include "shard_state.h"
 
 namespace freshet::server {
+
+using Remote = sources::LineBatcher::Remote;
 namespace {
 
 // Events a generator slice appends in one poll at most, so queries get their turn.
@@ -103,6 +105,23 @@ Status ShardState::open_file_source(const std::string& name, const config::Sourc
                 shard_.submit_to(ShardId(s),
                                  [p, topic_name] { p->local().source_ended(topic_name); });
             });
+        // The lines of other shards' partitions go to those shards as they are, to be copied
+        // and encoded there: batching is most of a file source's work, and the reading shard
+        // would otherwise do it for every partition.
+        std::vector<bool> remote(static_cast<size_t>(p_.config().topics.at(topic_name).partitions));
+        for (size_t part = 0; part < remote.size(); ++part)
+          remote[part] = p_.partition_owner(static_cast<int32_t>(part)) != id();
+        if (p_.shard_count() > 1)
+          source->build_elsewhere(
+              std::move(remote), [this, p, topic_name](int32_t partition, Remote&& lines) {
+                shard_.submit_to(p_.partition_owner(partition), [p, topic_name, partition,
+                                                                 l = std::move(lines)]() mutable {
+                  std::string batch;
+                  sources::LineBatcher::build_remote(l, batch);
+                  l = {};  // the read buffer is free for the reader again
+                  p->local().append_from_source(topic_name, partition, std::move(batch));
+                });
+              });
         if (shutting_down_) return;
         if (auto st = source->start(); !st) p_.fail(st.error().message);
         file_sources_.push_back(std::move(source));

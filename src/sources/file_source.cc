@@ -4,6 +4,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 
 #include "freshet/base/log.h"
@@ -47,10 +48,7 @@ FileSource::FileSource(shard::Shard& shard, io::FileSystem& fs, FileSourceOption
       batcher_(
           options_.key_field, options_.partitions,
           [this](int32_t p, std::string&& b, uint32_t n) { deliver_(p, std::move(b), n); },
-          kBatchBytes) {
-  buf_[0].resize(kReadSize);
-  buf_[1].resize(kReadSize);
-}
+          kBatchBytes) {}
 
 FileSource::~FileSource() { stopped_ = true; }
 
@@ -146,8 +144,21 @@ void FileSource::read_next() {
     return;
   }
   reading_ = true;
-  auto& buf = buf_[current_];
-  shard_.ring().read(fd_.get(), buf.data(), static_cast<unsigned>(buf.size()), offset_, this);
+  reading_buf_ = free_buffer();
+  shard_.ring().read(fd_.get(), reading_buf_->data(), static_cast<unsigned>(reading_buf_->size()),
+                     offset_, this);
+}
+
+std::shared_ptr<std::vector<char>> FileSource::free_buffer() {
+  for (const auto& b : buffers_) {
+    if (b.use_count() == 1) {
+      // The other shards' last reads of it happened before they let go of it.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      return b;
+    }
+  }
+  buffers_.push_back(std::make_shared<std::vector<char>>(kReadSize));
+  return buffers_.back();
 }
 
 void FileSource::complete(int32_t res, uint32_t) {
@@ -163,15 +174,14 @@ void FileSource::complete(int32_t res, uint32_t) {
   const TimestampMs now = wall_clock_ms();
   if (res > 0) {
     at_end_ = false;
-    const std::vector<char>& done = buf_[current_];
+    const std::shared_ptr<std::vector<char>> done = std::move(reading_buf_);
     offset_ += static_cast<uint64_t>(res);
-    current_ ^= 1;
     read_next();  // the next read runs while these lines are batched
-    batcher_.feed(std::string_view(done.data(), static_cast<size_t>(res)), now);
+    batcher_.feed(std::string_view(done->data(), static_cast<size_t>(res)), now, done);
     // A full read means more is there and its read is already under way: batches stay open
     // to fill up (fewer, larger appends). A short one means the reader caught up with the
     // file: hand over everything, latency over batch size.
-    if (static_cast<size_t>(res) < done.size() || batcher_.open_bytes() >= kMaxOpenBytes)
+    if (static_cast<size_t>(res) < done->size() || batcher_.open_bytes() >= kMaxOpenBytes)
       batcher_.flush();
     return;
   }

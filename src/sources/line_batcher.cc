@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "freshet/base/assert.h"
 #include "freshet/base/hash.h"
+#include "freshet/log/segment_format.h"
 #include "freshet/sources/source_position.h"
 
 namespace freshet::sources {
@@ -89,7 +91,7 @@ void LineBatcher::resume_at(uint64_t line, std::vector<uint64_t> holds) {
   for (uint64_t h : holds_) skip_below_ = std::max(skip_below_, h);
 }
 
-void LineBatcher::add_line(std::string_view line, TimestampMs now, uint64_t end) {
+void LineBatcher::add_line(std::string_view line, TimestampMs now, uint64_t end, bool in_feed) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (blank(line)) return;
   const uint64_t number = lines_++;
@@ -101,6 +103,22 @@ void LineBatcher::add_line(std::string_view line, TimestampMs now, uint64_t end)
   if (number < skip_below_ && number < holds_[static_cast<size_t>(p)]) [[unlikely]]
     return;  // appended before a restart
   auto& o = open_[static_cast<size_t>(p)];
+  if (!remote_.empty() && remote_[static_cast<size_t>(p)]) {
+    add_remote(o, line, now, keyed, in_feed);
+  } else {
+    add_here(o, line, now, keyed);
+  }
+  if (o.file != file_) {
+    o.file = file_;
+    o.path = path_;
+  }
+  o.end = end;
+  o.lines_after = number + 1;
+  const size_t bytes = o.remote ? o.remote->bytes : o.bytes.size();
+  if (bytes >= max_batch_bytes_) emit_batch(static_cast<size_t>(p));
+}
+
+void LineBatcher::add_here(Open& o, std::string_view line, TimestampMs now, bool keyed) {
   const std::optional<std::string_view> key =
       keyed ? std::optional<std::string_view>(key_) : std::nullopt;
   if (!o.builder) {
@@ -122,17 +140,87 @@ void LineBatcher::add_line(std::string_view line, TimestampMs now, uint64_t end)
   } else {
     o.builder->add(key, line, now);
   }
-  if (o.file != file_) {
-    o.file = file_;
-    o.path = path_;
+}
+
+void LineBatcher::add_remote(Open& o, std::string_view line, TimestampMs now, bool keyed,
+                             bool in_feed) {
+  // Sized exactly as add_here() would have built it, so that batches end at the same lines.
+  std::string placeholder;
+  if (!o.remote) {
+    o.remote.emplace();
+    o.remote->base_ts = now;
+    o.remote->bytes = log::kBatchHeaderSize;
+    if (!header_key_.empty())
+      placeholder = FilePosition{0, 0, path_, origin_offset_, origin_path_}.encode();
   }
-  o.end = end;
-  o.lines_after = number + 1;
-  if (o.bytes.size() >= max_batch_bytes_) emit_batch(static_cast<size_t>(p));
+  Remote& r = *o.remote;
+  Remote::Line l;
+  l.at = now;
+  if (keyed) {
+    l.keyed = true;
+    l.key_off = static_cast<uint32_t>(r.keys.size());
+    l.key_len = static_cast<uint32_t>(key_.size());
+    r.keys += key_;
+  }
+  const log::RecordHeader position[] = {{header_key_, std::string_view(placeholder)}};
+  r.bytes += log::BatchBuilder::record_size(
+      keyed ? std::optional<size_t>(key_.size()) : std::nullopt, line.size(), now - r.base_ts,
+      static_cast<uint32_t>(r.lines.size()),
+      r.lines.empty() && !header_key_.empty() ? std::span<const log::RecordHeader>(position)
+                                              : std::span<const log::RecordHeader>());
+  if (in_feed) {
+    FRESHET_ASSERT(keep_ != nullptr, "a batcher that builds elsewhere needs feed() with keep");
+    if (r.keep.empty() || r.keep.back() != keep_) r.keep.push_back(keep_);
+    l.value = line;
+  } else {
+    // The line that spanned two reads lives in carry_, which the next one overwrites.
+    auto copy = std::make_shared<const std::string>(line);
+    l.value = *copy;
+    r.keep.push_back(std::move(copy));
+  }
+  r.lines.push_back(l);
+}
+
+void LineBatcher::build_elsewhere(std::vector<bool> remote, EmitRemote emit_remote) {
+  remote.resize(static_cast<size_t>(partitions_), false);
+  remote_ = std::move(remote);
+  emit_remote_ = std::move(emit_remote);
+}
+
+uint32_t LineBatcher::build_remote(const Remote& r, std::string& out) {
+  out.clear();
+  out.reserve(r.bytes + kBatchSlack);
+  log::BatchBuilder b(out, r.base_ts);
+  for (size_t i = 0; i < r.lines.size(); ++i) {
+    const Remote::Line& l = r.lines[i];
+    const std::optional<std::string_view> key =
+        l.keyed
+            ? std::optional<std::string_view>(std::string_view(r.keys).substr(l.key_off, l.key_len))
+            : std::nullopt;
+    if (i == 0 && !r.header_key.empty()) {
+      const log::RecordHeader position[] = {{r.header_key, std::string_view(r.position)}};
+      b.add(key, l.value, l.at, position);
+    } else {
+      b.add(key, l.value, l.at);
+    }
+  }
+  b.finish(Offset(0));
+  return b.count();
 }
 
 void LineBatcher::emit_batch(size_t p) {
   auto& o = open_[p];
+  if (o.remote) {
+    Remote r = std::move(*o.remote);
+    o.remote.reset();
+    if (!header_key_.empty()) {
+      r.header_key = header_key_;
+      r.position =
+          FilePosition{o.lines_after, o.end, o.path, origin_offset_, origin_path_}.encode();
+    }
+    emit_remote_(static_cast<int32_t>(p), std::move(r));
+    return;
+  }
   if (!header_key_.empty()) {
     const std::string value =
         FilePosition{o.lines_after, o.end, o.path, origin_offset_, origin_path_}.encode();
@@ -146,6 +234,12 @@ void LineBatcher::emit_batch(size_t p) {
   emit_(static_cast<int32_t>(p), std::move(o.bytes), n);
 }
 
+void LineBatcher::feed(std::string_view bytes, TimestampMs now, std::shared_ptr<const void> keep) {
+  keep_ = std::move(keep);
+  feed(bytes, now);
+  keep_.reset();
+}
+
 void LineBatcher::feed(std::string_view bytes, TimestampMs now) {
   const uint64_t base = file_pos_;  // the file offset of bytes[0]
   file_pos_ += bytes.size();
@@ -157,13 +251,13 @@ void LineBatcher::feed(std::string_view bytes, TimestampMs now) {
       return;
     }
     carry_.append(bytes.substr(0, nl));
-    add_line(carry_, now, base + nl + 1);
+    add_line(carry_, now, base + nl + 1, false);
     consumed_ += carry_.size() + 1;
     carry_.clear();
     start = nl + 1;
   }
   for (size_t nl; (nl = bytes.find('\n', start)) != std::string_view::npos; start = nl + 1) {
-    add_line(bytes.substr(start, nl - start), now, base + nl + 1);
+    add_line(bytes.substr(start, nl - start), now, base + nl + 1, true);
     consumed_ += nl - start + 1;
   }
   carry_.append(bytes.substr(start));
@@ -171,7 +265,7 @@ void LineBatcher::feed(std::string_view bytes, TimestampMs now) {
 
 void LineBatcher::end_of_file(TimestampMs now) {
   if (!carry_.empty()) {
-    add_line(carry_, now, file_pos_);
+    add_line(carry_, now, file_pos_, false);
     consumed_ += carry_.size();
     carry_.clear();
   }
@@ -179,14 +273,16 @@ void LineBatcher::end_of_file(TimestampMs now) {
 
 size_t LineBatcher::open_bytes() const {
   size_t n = 0;
-  for (const auto& o : open_)
+  for (const auto& o : open_) {
     if (o.builder) n += o.bytes.size();
+    if (o.remote) n += o.remote->bytes;
+  }
   return n;
 }
 
 void LineBatcher::flush() {
   for (size_t p = 0; p < open_.size(); ++p)
-    if (open_[p].builder) emit_batch(p);
+    if (open_[p].builder || open_[p].remote) emit_batch(p);
 }
 
 }  // namespace freshet::sources

@@ -140,3 +140,62 @@ TEST_CASE("unkeyed lines go to line number % partitions, resumed streams include
       }
   CHECK(resumed.records[1].front() == "<null>|l7");
 }
+
+TEST_CASE("batches built on another shard are byte for byte the ones built here") {
+  // Two files, fed in random pieces with a clock that moves, positions tracked, a resumed
+  // stream: the remote half of the partitions must come out exactly as a local batcher
+  // makes them, built only after the caller has let go of the bytes they were fed from.
+  const std::string first = sample(700), second = sample(300) + "\n";
+  for (const char* key : {"user.id", ""}) {
+    CAPTURE(key);
+    using Batches = std::map<int32_t, std::vector<std::string>>;
+    Batches here, there;
+    std::vector<std::pair<int32_t, LineBatcher::Remote>> pending;
+    LineBatcher a(
+        key, 4, [&](int32_t p, std::string&& x, uint32_t) { here[p].push_back(x); }, 700);
+    LineBatcher b(
+        key, 4, [&](int32_t p, std::string&& x, uint32_t) { there[p].push_back(x); }, 700);
+    b.build_elsewhere({false, true, true, false}, [&](int32_t p, LineBatcher::Remote&& r) {
+      CHECK((p == 1 || p == 2));
+      pending.emplace_back(p, std::move(r));
+    });
+    for (LineBatcher* x : {&a, &b}) {
+      x->track_positions("s", "/in/a.jsonl", 5);
+      x->resume_at(40, {0, 60, 0, 0});
+      x->begin_file("/in/a.jsonl", 5);
+    }
+    std::mt19937 rng(7);
+    TimestampMs now = 1000;
+    for (const std::string* file : {&first, &second}) {
+      if (file == &second)
+        for (LineBatcher* x : {&a, &b}) {
+          x->end_of_file(now);
+          x->begin_file("/in/b.jsonl", 0);
+        }
+      for (size_t at = 0; at < file->size();) {
+        const size_t n = std::min<size_t>(file->size() - at, 1 + rng() % 300);
+        auto piece = std::make_shared<std::string>(file->substr(at, n));
+        a.feed(*piece, now);
+        b.feed(*piece, now, piece);
+        piece.reset();  // only the remote batches hold it now
+        at += n;
+        now += static_cast<TimestampMs>(rng() % 3);
+      }
+    }
+    for (LineBatcher* x : {&a, &b}) {
+      x->end_of_file(now);
+      x->flush();
+    }
+    CHECK(a.open_bytes() == 0);
+    CHECK(b.open_bytes() == 0);
+    REQUIRE(pending.size() > 4);
+    for (auto& [p, r] : pending) {
+      std::string bytes;
+      const uint32_t n = LineBatcher::build_remote(r, bytes);
+      CHECK(n == r.lines.size());
+      there[p].push_back(std::move(bytes));
+    }
+    REQUIRE(here.size() == 4);
+    CHECK(here == there);
+  }
+}

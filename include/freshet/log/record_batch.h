@@ -47,6 +47,10 @@ class BatchBuilder {
   void set_first_record_headers(std::span<const RecordHeader> headers);
   // Writes the header and CRC. Returns the batch's size in bytes.
   size_t finish(Offset base_offset);
+  // The bytes add() appends for a record: `index` is its offset delta (the records before
+  // it), `ts_delta` its timestamp less the batch's first record's.
+  static size_t record_size(std::optional<size_t> key_len, size_t value_len, int64_t ts_delta,
+                            uint32_t index, std::span<const RecordHeader> headers = {});
   uint32_t count() const { return count_; }
 
  private:

@@ -70,6 +70,11 @@ class FileSource final : public io::Completion {
   // then the topic's partitions are behind their input, which idleness must count as lag.
   bool caught_up() const { return finished_ || at_end_; }
   uint64_t lines() const { return batcher_.lines(); }
+  // Before start(): the batches of partitions with remote[p] are built where they are
+  // appended (LineBatcher::build_elsewhere), from the read buffers, which wait for them.
+  void build_elsewhere(std::vector<bool> remote, LineBatcher::EmitRemote emit) {
+    batcher_.build_elsewhere(std::move(remote), std::move(emit));
+  }
   const std::string& error() const { return error_; }
 
  private:
@@ -94,9 +99,11 @@ class FileSource final : public io::Completion {
   size_t file_index_ = 0;
   io::UniqueFd fd_;
   uint64_t offset_ = 0;
-  // Two buffers: the next read is in flight while the last one's lines are batched.
-  std::vector<char> buf_[2];
-  int current_ = 0;
+  // Read buffers: the next read is in flight while the last one's lines are batched, and a
+  // buffer is read into again only once no batch built elsewhere still points into it.
+  std::shared_ptr<std::vector<char>> free_buffer();
+  std::vector<std::shared_ptr<std::vector<char>>> buffers_;
+  std::shared_ptr<std::vector<char>> reading_buf_;  // the read in flight's
   bool reading_ = false;
   bool finished_ = false;
   bool at_end_ = false;

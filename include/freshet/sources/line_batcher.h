@@ -10,7 +10,9 @@
 // With track_positions(), every batch carries the stream's position after its last line
 // (source_position.h), and resume_at() drops the lines a partition already holds.
 //
-// Used by the file source. Owned by one shard (the source's reader); not thread-safe.
+// Used by the file source. Owned by one shard (the source's reader); not thread-safe. With
+// build_elsewhere(), the lines of some partitions leave as Remote batches, which may be moved
+// to and built on another shard (their buffers are shared, read-only, by reference count).
 
 #include <cstdint>
 #include <functional>
@@ -31,12 +33,41 @@ class LineBatcher {
   // move the bytes away.
   using Emit = std::function<void(int32_t partition, std::string&& batch, uint32_t records)>;
 
+  // The lines of one batch, for build_remote() on another shard: copying and encoding them
+  // is most of a batch's cost, and the shard that appends the batch can do it. Values point
+  // into the buffers `keep` holds alive.
+  struct Remote {
+    struct Line {
+      std::string_view value;
+      TimestampMs at = 0;
+      uint32_t key_off = 0;  // into keys
+      uint32_t key_len = 0;
+      bool keyed = false;
+    };
+    std::vector<Line> lines;
+    std::string keys;
+    std::vector<std::shared_ptr<const void>> keep;
+    TimestampMs base_ts = 0;
+    std::string header_key, position;  // the first record's position header, if tracked
+    size_t bytes = 0;                  // the batch's size once built (as it was when emitted)
+  };
+  using EmitRemote = std::function<void(int32_t partition, Remote&& batch)>;
+  // The batch `r` makes, into `out`: byte for byte what emit would have been called with.
+  // Returns its record count.
+  static uint32_t build_remote(const Remote& r, std::string& out);
+
   LineBatcher(std::string key_field, int32_t partitions, Emit emit,
               size_t max_batch_bytes = 64 * 1024);
 
   // Feeds bytes; complete lines become records stamped `now`. A partial last line is kept
   // for the next call.
   void feed(std::string_view bytes, TimestampMs now);
+  // The same, for a batcher that builds elsewhere: `keep` holds `bytes` alive, and remote
+  // batches keep a reference to it until they are built.
+  void feed(std::string_view bytes, TimestampMs now, std::shared_ptr<const void> keep);
+  // From now on the batches of partition p with remote[p] go to `emit_remote` as Remote
+  // lines instead of being built here. Feed with a keep-alive handle then.
+  void build_elsewhere(std::vector<bool> remote, EmitRemote emit_remote);
   // The end of a file: a last line without a newline still counts.
   void end_of_file(TimestampMs now);
   // Emits every open batch.
@@ -59,10 +90,14 @@ class LineBatcher {
   size_t open_bytes() const;
 
  private:
-  // `end` is the file offset just after the line (its newline included).
-  void add_line(std::string_view line, TimestampMs now, uint64_t end);
+  // `end` is the file offset just after the line (its newline included). `in_feed`: the line
+  // lies in the bytes being fed (else it is carry_, which a remote batch must copy).
+  void add_line(std::string_view line, TimestampMs now, uint64_t end, bool in_feed);
   bool key_of(std::string_view line, std::string& key);
   void emit_batch(size_t p);
+  struct Open;
+  void add_here(Open& o, std::string_view line, TimestampMs now, bool keyed);
+  void add_remote(Open& o, std::string_view line, TimestampMs now, bool keyed, bool in_feed);
 
   std::string key_field_;
   std::vector<std::string> key_path_;
@@ -72,6 +107,7 @@ class LineBatcher {
   struct Open {
     std::string bytes;
     std::optional<log::BatchBuilder> builder;
+    std::optional<Remote> remote;  // instead of bytes and builder, for remote partitions
     // The position after its last line: the file (by number, and its path), the byte and the
     // stream's line count.
     uint64_t file = 0;
@@ -81,7 +117,10 @@ class LineBatcher {
     size_t last_size = 0;  // of this partition's previous batch: the next one's reservation
   };
   std::vector<Open> open_;
-  std::string carry_;  // an incomplete line from the previous feed
+  std::vector<bool> remote_;  // per partition: built elsewhere (build_elsewhere)
+  EmitRemote emit_remote_;
+  std::shared_ptr<const void> keep_;  // what holds the bytes of the current feed()
+  std::string carry_;                 // an incomplete line from the previous feed
   std::string key_;
   std::string padded_;
   uint64_t lines_ = 0;       // the stream's line number of the next line
