@@ -35,7 +35,9 @@ class LineBatcher {
 
   // The lines of one batch, for build_remote() on another shard: copying and encoding them
   // is most of a batch's cost, and the shard that appends the batch can do it. Values point
-  // into the buffers `keep` holds alive.
+  // into the buffers `keep` holds alive. Moved to that shard, which owns it from then on; the
+  // buffers are shared read-only with the reader, which reuses one only when no Remote holds
+  // it.
   struct Remote {
     struct Line {
       std::string_view value;
