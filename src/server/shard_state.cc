@@ -579,7 +579,8 @@ void ShardState::send_replay_fired() {
   if (stopped_) return;
   for (const auto& q : queries_) {
     if (q.firing()) {
-      shard_.submit_to(id(), [p] { p->local().send_replay_fired(); });  // behind the next slice
+      // Look again later rather than at once: a slice may be waiting for its sink.
+      shard_.schedule_after(std::chrono::milliseconds(1), [this] { send_replay_fired(); });
       return;
     }
   }
