@@ -50,15 +50,16 @@ void ShardState::on_rows(size_t si, size_t input, ShardId from, size_t side, boo
   }
 }
 
-void ShardState::release(size_t si, bool last) {
+void ShardState::release(size_t si) {
   auto& s = *sinks_[si];
   TimestampMs combined = kMaxTimestamp;
   for (const auto& in : s.inputs) combined = std::min(combined, in.wm);
-  // At shutdown without checkpoints, once every shard has sent all it will, what the sink
-  // holds is written out: nothing would restore it. With checkpoints it is part of the saved
-  // state and waits for its watermark. Not before the last row is in: rows still on their
-  // way (a fire in slices finishing) would come out of order.
-  const bool force = last && !p_.checkpointing();
+  // At shutdown without checkpoints, once every shard has said it sends nothing more, what
+  // the sink holds is written out: nothing would restore it. With checkpoints it is part of
+  // the saved state and waits for its watermark. Not before every shard has said so: rows
+  // still on their way (a fire in slices finishing) would come out of order. Rows a shard
+  // fires after that (a watermark it took in after its marker) are written as they come.
+  const bool force = quiesce_markers_ >= p_.shard_count() && !p_.checkpointing();
   if (combined <= s.released_wm && !force) return;
   // Every owner has fired all windows ending at or before the combined watermark, so these
   // rows are complete; writing them in one fixed order makes the file independent of the

@@ -596,7 +596,7 @@ void ShardState::quiesced_from_one() {
   if (++quiesce_markers_ < p_.shard_count()) return;
   // Every shard has stopped sending: write what the sinks hold and close the logs.
   for (size_t si = 0; si < sinks_.size(); ++si)
-    if (sinks_[si]) release(si, true);
+    if (sinks_[si]) release(si);
   finish_shutdown();
 }
 

@@ -305,8 +305,7 @@ class ShardState {
   void send_rows(size_t qi, query::FiredRows& rows, TimestampMs wm, bool idle, bool from_owner);
   void on_reject(size_t qi, const query::RejectedRecord& r);
   void send_rejects(size_t qi);
-  // `last`: every shard has sent all it will (shutdown), so nothing can come before these rows.
-  void release(size_t si, bool last = false);
+  void release(size_t si);
   void begin_shutdown();
   void finish_shutdown();
   void report_counters();
