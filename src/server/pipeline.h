@@ -180,6 +180,12 @@ class Pipeline {
     return sink_full(sink) ||
            sink_staging_[sink].load(std::memory_order_relaxed) > sink_full_bytes_;
   }
+  // Whether a sink that query `query` feeds holds it back (its reads and its fires' slices).
+  bool query_held(size_t query) const {
+    for (const auto& [sink, input] : queries_[query].outputs)
+      if (sink_holds(sink)) return true;
+    return false;
+  }
 
  private:
   config::Config config_;

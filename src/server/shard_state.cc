@@ -293,8 +293,7 @@ bool ShardState::poll_query(size_t qi) {
   }
   const bool replaying = p_.options().replay_journal;
   // A sink that fell behind holds its queries back: their input waits in the log.
-  bool held = false;
-  for (const auto& [si, input] : info.outputs) held |= p_.sink_holds(si);
+  const bool held = p_.query_held(qi);
   if (held && !q.held) p_.note_held(qi);
   q.held = held;
   // Nothing wakes a shard when its sinks catch up (the checkpoint worker, which stages
@@ -521,12 +520,10 @@ void ShardState::next_fire_slice(size_t qi) {
   q.slice_posted = false;
   if (stopped_ || !q.firing()) return;  // finished meanwhile
   // A sink that fell behind holds the rest back too, as it holds reads (poll_query).
-  for (const auto& [si, input] : p_.queries()[qi].outputs) {
-    if (p_.sink_holds(si)) {
-      q.slice_posted = true;
-      shard_.schedule_after(std::chrono::milliseconds(1), [this, qi] { next_fire_slice(qi); });
-      return;
-    }
+  if (p_.query_held(qi)) {
+    q.slice_posted = true;
+    shard_.schedule_after(std::chrono::milliseconds(1), [this, qi] { next_fire_slice(qi); });
+    return;
   }
   fire_slice(qi, p_.fire_slice_rows());
 }

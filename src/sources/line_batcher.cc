@@ -131,7 +131,7 @@ void LineBatcher::add_here(Open& o, std::string_view line, TimestampMs now, bool
     if (!header_key_.empty()) {
       // A position header of the size the real one will have, unless the batch goes on into
       // another file: emit_batch() then overwrites it without moving the records after it.
-      const std::string value = FilePosition{0, 0, path_, origin_offset_, origin_path_}.encode();
+      const std::string value = position_placeholder();
       const log::RecordHeader position[] = {{header_key_, std::string_view(value)}};
       o.builder->add(key, line, now, position);
     } else {
@@ -144,14 +144,20 @@ void LineBatcher::add_here(Open& o, std::string_view line, TimestampMs now, bool
 
 void LineBatcher::add_remote(Open& o, std::string_view line, TimestampMs now, bool keyed,
                              bool in_feed) {
-  // Sized exactly as add_here() would have built it, so that batches end at the same lines.
+  // Sized exactly as add_here() would have built it, so that batches end at the same lines:
+  // the first record with a position header of the final size.
   std::string placeholder;
+  log::RecordHeader position[1];
+  std::span<const log::RecordHeader> headers;
   if (!o.remote) {
     o.remote.emplace();
     o.remote->base_ts = now;
     o.remote->bytes = log::kBatchHeaderSize;
-    if (!header_key_.empty())
-      placeholder = FilePosition{0, 0, path_, origin_offset_, origin_path_}.encode();
+    if (!header_key_.empty()) {
+      placeholder = position_placeholder();
+      position[0] = {header_key_, std::string_view(placeholder)};
+      headers = position;
+    }
   }
   Remote& r = *o.remote;
   Remote::Line l;
@@ -162,12 +168,9 @@ void LineBatcher::add_remote(Open& o, std::string_view line, TimestampMs now, bo
     l.key_len = static_cast<uint32_t>(key_.size());
     r.keys += key_;
   }
-  const log::RecordHeader position[] = {{header_key_, std::string_view(placeholder)}};
   r.bytes += log::BatchBuilder::record_size(
       keyed ? std::optional<size_t>(key_.size()) : std::nullopt, line.size(), now - r.base_ts,
-      static_cast<uint32_t>(r.lines.size()),
-      r.lines.empty() && !header_key_.empty() ? std::span<const log::RecordHeader>(position)
-                                              : std::span<const log::RecordHeader>());
+      static_cast<uint32_t>(r.lines.size()), headers);
   if (in_feed) {
     FRESHET_ASSERT(keep_ != nullptr, "a batcher that builds elsewhere needs feed() with keep");
     if (r.keep.empty() || r.keep.back() != keep_) r.keep.push_back(keep_);
@@ -179,6 +182,14 @@ void LineBatcher::add_remote(Open& o, std::string_view line, TimestampMs now, bo
     r.keep.push_back(std::move(copy));
   }
   r.lines.push_back(l);
+}
+
+std::string LineBatcher::position_placeholder() const {
+  return FilePosition{0, 0, path_, origin_offset_, origin_path_}.encode();
+}
+
+std::string LineBatcher::position_after(const Open& o) const {
+  return FilePosition{o.lines_after, o.end, o.path, origin_offset_, origin_path_}.encode();
 }
 
 void LineBatcher::build_elsewhere(std::vector<bool> remote, EmitRemote emit_remote) {
@@ -215,15 +226,13 @@ void LineBatcher::emit_batch(size_t p) {
     o.remote.reset();
     if (!header_key_.empty()) {
       r.header_key = header_key_;
-      r.position =
-          FilePosition{o.lines_after, o.end, o.path, origin_offset_, origin_path_}.encode();
+      r.position = position_after(o);
     }
     emit_remote_(static_cast<int32_t>(p), std::move(r));
     return;
   }
   if (!header_key_.empty()) {
-    const std::string value =
-        FilePosition{o.lines_after, o.end, o.path, origin_offset_, origin_path_}.encode();
+    const std::string value = position_after(o);
     const log::RecordHeader position[] = {{header_key_, std::string_view(value)}};
     o.builder->set_first_record_headers(position);
   }

@@ -100,6 +100,10 @@ class LineBatcher {
   struct Open;
   void add_here(Open& o, std::string_view line, TimestampMs now, bool keyed);
   void add_remote(Open& o, std::string_view line, TimestampMs now, bool keyed, bool in_feed);
+  // The position header's value after `o`'s last line, and one of the same size for a batch
+  // opening in the current file (fixed-width numbers: the size depends on the paths only).
+  std::string position_after(const Open& o) const;
+  std::string position_placeholder() const;
 
   std::string key_field_;
   std::vector<std::string> key_path_;
